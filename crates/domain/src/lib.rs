@@ -1,0 +1,6 @@
+//! Lantern's domain: the vocabulary and rules of DOMAIN.md as types.
+//!
+//! Pure: no I/O, no async, no SQL, no HTTP. Every code of DOMAIN.md is an enum whose serde
+//! name is exactly the code.
+
+pub mod account;
