@@ -66,7 +66,9 @@ impl fmt::Display for Role {
 
 /// A role code that is not one of [`Role::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`; allowed: advocate, supervisor, analyst, directory_manager, admin, partner")]
+#[error(
+    "unknown role `{0}`; allowed: advocate, supervisor, analyst, directory_manager, admin, partner"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
@@ -91,7 +93,9 @@ pub enum UsernameError {
     #[error("username must be 3 to 64 characters long")]
     Length,
     /// A character outside the allowed set.
-    #[error("username may contain only lowercase letters, digits, '.', '_', '-' and '@' (found {0:?})")]
+    #[error(
+        "username may contain only lowercase letters, digits, '.', '_', '-' and '@' (found {0:?})"
+    )]
     Character(char),
 }
 
@@ -132,7 +136,9 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 pub fn check_new_password(pw: &str) -> Result<(), String> {
     let n = pw.chars().count();
     if n < MIN_PASSWORD_LEN {
-        return Err(format!("password must be at least {MIN_PASSWORD_LEN} characters long"));
+        return Err(format!(
+            "password must be at least {MIN_PASSWORD_LEN} characters long"
+        ));
     }
     if n > 1024 {
         return Err("password must be at most 1024 characters long".into());
@@ -148,7 +154,10 @@ mod tests {
     fn every_role_code_parses_back_to_itself() {
         for r in Role::ALL {
             assert_eq!(r.code().parse::<Role>().unwrap(), r);
-            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.code()));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.code())
+            );
         }
         assert!("root".parse::<Role>().is_err());
     }
@@ -157,7 +166,10 @@ mod tests {
     fn usernames_are_folded_and_checked() {
         assert_eq!(Username::parse(" Ana.Diaz ").unwrap().as_str(), "ana.diaz");
         assert_eq!(Username::parse("ab"), Err(UsernameError::Length));
-        assert_eq!(Username::parse("ana diaz"), Err(UsernameError::Character(' ')));
+        assert_eq!(
+            Username::parse("ana diaz"),
+            Err(UsernameError::Character(' '))
+        );
     }
 
     #[test]

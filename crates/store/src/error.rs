@@ -1,0 +1,55 @@
+//! Errors of the store.
+//!
+//! Policy: the store says *what* went wrong in terms a caller can act on. A client's mistake that only the
+//! database can detect (a duplicate username, a record of another hotline) is a typed variant the server
+//! maps to a 4xx; everything else is [`StoreError::Database`] or [`StoreError::Crypto`], which the server
+//! treats as an internal failure, logged once with its cause chain.
+
+use crate::crypto::CryptoError;
+
+/// Result type of the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist (or belongs to another hotline, which is the same to the caller).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value is already taken; names the field.
+    #[error("{field} is already taken")]
+    Conflict {
+        /// The field whose value is taken.
+        field: &'static str,
+    },
+    /// The request is not valid for the record's current state; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database URL is not one Lantern understands.
+    #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// The operation exists only on another backend.
+    #[error("{0} is only available on SQLite; on PostgreSQL use the server's own tools (pg_dump)")]
+    SqliteOnly(&'static str),
+    /// Decryption or key handling failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The database failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`] on `field`, anything else unchanged.
+    pub(crate) fn unique(e: sqlx::Error, field: &'static str) -> StoreError {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return StoreError::Conflict { field };
+        }
+        StoreError::Database(e)
+    }
+}

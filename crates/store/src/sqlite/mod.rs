@@ -1,0 +1,101 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL` and foreign keys on.
+//!
+//! All writes go through a pool of exactly one connection, so transactions never contend for SQLite's
+//! write lock (no `SQLITE_BUSY` upgrades); reads use a separate pool, which WAL lets run beside the
+//! writer.
+
+use crate::crypto::Keyring;
+use crate::error::{Result, StoreError};
+use crate::{Backend, OpenOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+type Db = sqlx::Sqlite;
+type This = SqliteStore;
+
+/// A store on one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    keys: Keyring,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    const BACKEND: Backend = Backend::Sqlite;
+
+    /// Opens (creating if missing) the database file and applies migrations.
+    pub async fn open(path: &Path, keys: Keyring, opts: &OpenOptions) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone())
+            .await?;
+        sqlx::migrate!("src/sqlite/migrations").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            keys,
+            path: path.to_owned(),
+        })
+    }
+
+    fn w(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    fn r(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// `VACUUM INTO` copies a consistent snapshot from a read transaction while writers go on.
+    async fn backup_impl(&self, target: &Path) -> Result<()> {
+        if target.exists() {
+            return Err(StoreError::Invalid(format!(
+                "{} already exists; choose a new file",
+                target.display()
+            )));
+        }
+        if target == self.path {
+            return Err(StoreError::Invalid(
+                "the backup must not be the database itself".into(),
+            ));
+        }
+        let target = target
+            .to_str()
+            .ok_or_else(|| StoreError::Invalid("backup path must be UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.reader)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The shared SQL, compiled for this backend.
+mod repo {
+    use super::{Db, This};
+    include!("../shared/repo.rs");
+}

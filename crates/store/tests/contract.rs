@@ -1,0 +1,608 @@
+//! The store's contract: one story per capability, run against every backend — SQLite in a temporary
+//! directory always, PostgreSQL when `LANTERN_TEST_DATABASE_URL` is set (a fresh database per test).
+
+use lantern_domain::account::{Role, Username};
+use lantern_store::audit::Problem;
+use lantern_store::{
+    AuditCtx, Backend, Keyring, NewHotline, NewSession, NewToken, NewUser, OpenOptions, Store,
+    StoreError, UserChange, Verification,
+};
+use sqlx::Connection as _;
+use std::sync::Arc;
+
+/// One backend under test, with what a test needs to reach behind the store's back.
+struct Db {
+    store: Arc<dyn Store>,
+    url: String,
+    keys: Keyring,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("lantern.db").display().to_string();
+    let keys = Keyring::generate();
+    let store = lantern_store::open(&url, keys.clone(), &OpenOptions::default())
+        .await
+        .unwrap();
+    Db {
+        store,
+        url,
+        keys,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres(base: &str) -> Db {
+    let mut admin = sqlx::PgConnection::connect(base).await.unwrap_or_else(|e| {
+        panic!("LANTERN_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+    });
+    let name = format!("lantern_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("database URL ends with /DBNAME");
+    let url = format!("{prefix}/{name}");
+    let keys = Keyring::generate();
+    let store = lantern_store::open(&url, keys.clone(), &OpenOptions::default())
+        .await
+        .unwrap();
+    Db {
+        store,
+        url,
+        keys,
+        _dir: None,
+    }
+}
+
+async fn backends() -> Vec<Db> {
+    let mut v = vec![sqlite().await];
+    if let Ok(base) = std::env::var("LANTERN_TEST_DATABASE_URL") {
+        v.push(postgres(&base).await);
+    }
+    v
+}
+
+fn ctx() -> AuditCtx {
+    AuditCtx::cli(None)
+}
+
+async fn hotline(s: &dyn Store, slug: &str) -> String {
+    s.create_hotline(
+        &ctx(),
+        &NewHotline {
+            slug: slug.into(),
+            name: format!("{slug} hotline"),
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+fn new_user(hotline_id: &str, name: &str, role: Role) -> NewUser {
+    NewUser {
+        hotline_id: hotline_id.into(),
+        username: Username::parse(name).unwrap(),
+        role,
+        partner_org_id: None,
+        full_name: "Esperanza Quintanilla".into(),
+        phone: Some("+15552013344".into()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+    }
+}
+
+/// Runs SQL behind the store's back, as an attacker with database access would.
+async fn raw(db: &Db, sql: &str) {
+    match db.store.backend() {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.url))
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn users_belong_to_one_hotline_and_usernames_are_unique() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let b = hotline(s, "beta").await;
+        let u = s
+            .create_user(&ctx(), &new_user(&a, "ana", Role::Advocate))
+            .await
+            .unwrap();
+        assert_eq!(u.full_name, "Esperanza Quintanilla");
+        assert_eq!(u.phone.as_deref(), Some("+15552013344"));
+
+        let dup = s
+            .create_user(&ctx(), &new_user(&b, "ana", Role::Analyst))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(dup, StoreError::Conflict { field: "username" }),
+            "{dup:?}"
+        );
+        assert!(matches!(
+            s.user(&ctx(), &b, &u.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(s.list_users(&ctx(), &b).await.unwrap().len(), 0);
+        assert_eq!(s.list_users(&ctx(), &a).await.unwrap().len(), 1);
+        assert!(matches!(
+            s.create_hotline(
+                &ctx(),
+                &NewHotline {
+                    slug: "alpha".into(),
+                    name: "x".into()
+                }
+            )
+            .await,
+            Err(StoreError::Conflict { field: "slug" })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn partners_need_an_organisation_of_their_own_hotline() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let b = hotline(s, "beta").await;
+        let org_b = s
+            .create_partner_org(&ctx(), &b, "Casa Segura")
+            .await
+            .unwrap();
+        let mut p = new_user(&a, "partner1", Role::Partner);
+        assert!(matches!(
+            s.create_user(&ctx(), &p).await,
+            Err(StoreError::Invalid(_))
+        ));
+        p.partner_org_id = Some(org_b.id.clone());
+        assert!(matches!(
+            s.create_user(&ctx(), &p).await,
+            Err(StoreError::NotFound(_))
+        ));
+        let org_a = s
+            .create_partner_org(&ctx(), &a, "Casa Segura")
+            .await
+            .unwrap();
+        p.partner_org_id = Some(org_a.id);
+        assert_eq!(s.create_user(&ctx(), &p).await.unwrap().role, Role::Partner);
+        let mut adv = new_user(&a, "adv1", Role::Advocate);
+        adv.partner_org_id = Some(org_b.id);
+        assert!(matches!(
+            s.create_user(&ctx(), &adv).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_an_account_until_unlocked() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let u = s
+            .create_user(&ctx(), &new_user(&a, "ana", Role::Advocate))
+            .await
+            .unwrap();
+        for _ in 0..4 {
+            assert!(
+                !s.record_login_failure(&ctx(), Some(&u.id), 5, time::Duration::minutes(15))
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(
+            s.record_login_failure(&ctx(), Some(&u.id), 5, time::Duration::minutes(15))
+                .await
+                .unwrap()
+        );
+        let (locked, _) = s.user_for_login("ana").await.unwrap().unwrap();
+        assert!(!locked.can_authenticate(now()));
+        let unlocked = s
+            .update_user(
+                &ctx(),
+                &a,
+                &u.id,
+                &UserChange {
+                    unlock: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(unlocked.can_authenticate(now()));
+        assert!(
+            !s.record_login_failure(&ctx(), None, 5, time::Duration::minutes(15))
+                .await
+                .unwrap()
+        );
+    }
+}
+
+fn now() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_end_at_logout_or_when_the_user_is_disabled() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let u = s
+            .create_user(&ctx(), &new_user(&a, "ana", Role::Advocate))
+            .await
+            .unwrap();
+        let open = |hash: &[u8]| NewSession {
+            token_hash: hash.to_vec(),
+            user_id: u.id.clone(),
+            csrf_token: "csrf".into(),
+            expires_at_us: now() + 3_600_000_000,
+        };
+        s.create_session(&ctx(), &open(b"one")).await.unwrap();
+        let (sess, user) = s
+            .session(b"one", time::Duration::minutes(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (sess.csrf_token.as_str(), user.id.as_str()),
+            ("csrf", u.id.as_str())
+        );
+        assert!(
+            s.session(b"one", time::Duration::ZERO)
+                .await
+                .unwrap()
+                .is_none(),
+            "idle timeout"
+        );
+        assert!(
+            s.session(b"one", time::Duration::minutes(30))
+                .await
+                .unwrap()
+                .is_none(),
+            "an expired session is gone"
+        );
+
+        s.create_session(&ctx(), &open(b"two")).await.unwrap();
+        s.delete_session(&ctx(), b"two").await.unwrap();
+        assert!(
+            s.session(b"two", time::Duration::minutes(30))
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        s.create_session(&ctx(), &open(b"three")).await.unwrap();
+        s.update_user(
+            &ctx(),
+            &a,
+            &u.id,
+            &UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            s.session(b"three", time::Duration::minutes(30))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.session(b"unknown", time::Duration::minutes(30))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_or_a_disabled_user_no_longer_authenticates() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let b = hotline(s, "beta").await;
+        let u = s
+            .create_user(&ctx(), &new_user(&a, "ana", Role::Advocate))
+            .await
+            .unwrap();
+        let mk = |hash: &[u8], hl: &str| NewToken {
+            user_id: u.id.clone(),
+            hotline_id: hl.into(),
+            name: "bridge".into(),
+            prefix: "lnt_abcd".into(),
+            token_hash: hash.to_vec(),
+        };
+        assert!(
+            s.create_token(&ctx(), &mk(b"x", &b)).await.is_err(),
+            "a token for a user of another hotline"
+        );
+        let t = s.create_token(&ctx(), &mk(b"t1", &a)).await.unwrap();
+        assert_eq!(s.token(b"t1").await.unwrap().unwrap().1.id, u.id);
+        assert!(matches!(
+            s.revoke_token(&ctx(), &b, &t.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        s.revoke_token(&ctx(), &a, &t.id).await.unwrap();
+        assert!(s.token(b"t1").await.unwrap().is_none());
+        assert!(
+            s.list_tokens(&a, &u.id).await.unwrap()[0]
+                .revoked_at_us
+                .is_some()
+        );
+
+        s.create_token(&ctx(), &mk(b"t2", &a)).await.unwrap();
+        s.update_user(
+            &ctx(),
+            &a,
+            &u.id,
+            &UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(s.token(b"t2").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_audit_chain_verifies_and_names_an_altered_event() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        for i in 0..5 {
+            s.create_user(&ctx(), &new_user(&a, &format!("user{i}"), Role::Advocate))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { events: 6 }
+        );
+        assert_eq!(s.recent_audit(&a, 2).await.unwrap()[0].seq, 6);
+
+        let sql = match s.backend() {
+            Backend::Sqlite => {
+                "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'someone' WHERE seq = 3;"
+            }
+            Backend::Postgres => {
+                "DROP TRIGGER audit_events_no_change ON audit_events; UPDATE audit_events SET actor = 'someone' WHERE seq = 3;"
+            }
+        };
+        raw(&db, sql).await;
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            Verification::Broken {
+                seq: 3,
+                problem: Problem::Altered
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_chain_names_a_deleted_event_and_a_cut_off_tail() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        for i in 0..5 {
+            s.create_user(&ctx(), &new_user(&a, &format!("user{i}"), Role::Advocate))
+                .await
+                .unwrap();
+        }
+        let drop = match s.backend() {
+            Backend::Sqlite => "DROP TRIGGER audit_events_no_delete;",
+            Backend::Postgres => "DROP TRIGGER audit_events_no_change ON audit_events;",
+        };
+        raw(
+            &db,
+            &format!("{drop} DELETE FROM audit_events WHERE seq = 6;"),
+        )
+        .await;
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            Verification::Broken {
+                seq: 6,
+                problem: Problem::Missing
+            }
+        );
+        raw(&db, "DELETE FROM audit_events WHERE seq = 2;").await;
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            Verification::Broken {
+                seq: 2,
+                problem: Problem::Missing
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_changes_to_audit_events() {
+    for db in backends().await {
+        let s = &*db.store;
+        hotline(s, "alpha").await;
+        let attempt = async {
+            match s.backend() {
+                Backend::Sqlite => {
+                    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.url))
+                        .await
+                        .unwrap();
+                    sqlx::query("DELETE FROM audit_events")
+                        .execute(&mut c)
+                        .await
+                        .map(|_| ())
+                }
+                Backend::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+                    sqlx::query("UPDATE audit_events SET actor = 'x'")
+                        .execute(&mut c)
+                        .await
+                        .map(|_| ())
+                }
+            }
+        };
+        assert!(attempt.await.is_err());
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { events: 1 }
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_forged_chain_without_the_key_is_detected() {
+    for db in backends().await {
+        let s = &*db.store;
+        hotline(s, "alpha").await;
+        // Another installation's keys cannot verify this chain: seals depend on the audit key.
+        let other = lantern_store::open(&db.url, Keyring::generate(), &OpenOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            other.verify_audit().await.unwrap(),
+            Verification::Broken {
+                seq: 1,
+                problem: Problem::Altered
+            }
+        );
+        assert!(matches!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn rotation_reencrypts_every_value_under_the_new_key() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let u = s
+            .create_user(&ctx(), &new_user(&a, "ana", Role::Advocate))
+            .await
+            .unwrap();
+        let mut rotated = db.keys.clone();
+        rotated.rotate();
+        assert_eq!(s.reencrypt_all(&ctx(), &rotated).await.unwrap(), 2);
+        assert_eq!(
+            s.reencrypt_all(&ctx(), &rotated).await.unwrap(),
+            0,
+            "a second run finds nothing to do"
+        );
+        let mut only_new = rotated.clone();
+        only_new.retire_old_keys();
+        let reopened = lantern_store::open(&db.url, only_new, &OpenOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            reopened.user(&ctx(), &a, &u.id).await.unwrap().full_name,
+            "Esperanza Quintanilla"
+        );
+        assert!(matches!(
+            reopened.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn the_raw_sqlite_file_holds_neither_the_name_nor_the_phone_number() {
+    let db = sqlite().await;
+    let a = hotline(&*db.store, "alpha").await;
+    for i in 0..20 {
+        db.store
+            .create_user(&ctx(), &new_user(&a, &format!("user{i}"), Role::Advocate))
+            .await
+            .unwrap();
+    }
+    let dir = std::path::Path::new(&db.url).parent().unwrap().to_owned();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        seen += bytes.len();
+        for needle in [
+            "Esperanza",
+            "Quintanilla",
+            "5552013344",
+            "555-201",
+            "201-3344",
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "found {needle} in plaintext"
+            );
+        }
+    }
+    assert!(seen > 10_000, "the database files were read ({seen} bytes)");
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_writes_go_on_opens_and_verifies() {
+    let db = sqlite().await;
+    let a = hotline(&*db.store, "alpha").await;
+    let writer = {
+        let store = db.store.clone();
+        let a = a.clone();
+        tokio::spawn(async move {
+            for i in 0..200 {
+                store
+                    .create_user(&ctx(), &new_user(&a, &format!("writer{i}"), Role::Advocate))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let target = std::path::Path::new(&db.url).with_file_name("backup.db");
+    db.store.backup(&ctx(), &target).await.unwrap();
+    writer.await.unwrap();
+    assert!(
+        db.store.backup(&ctx(), &target).await.is_err(),
+        "an existing file is never overwritten"
+    );
+
+    let copy = lantern_store::open(
+        target.to_str().unwrap(),
+        db.keys.clone(),
+        &OpenOptions::default(),
+    )
+    .await
+    .unwrap();
+    let Verification::Intact { events } = copy.verify_audit().await.unwrap() else {
+        panic!("backup chain broken")
+    };
+    let users = copy.list_users(&ctx(), &a).await.unwrap();
+    assert_eq!(
+        events as usize,
+        users.len() + 1,
+        "the snapshot is consistent: one event per user plus the hotline"
+    );
+    assert!(matches!(
+        db.store.verify_audit().await.unwrap(),
+        Verification::Intact { .. }
+    ));
+}
