@@ -1,1 +1,74 @@
-//! lantern-server
+//! Lantern's web application: the JSON API under `/api/v1`, the staff pages, operations endpoints.
+//!
+//! [`router`] builds the application from a state; [`serve`] runs it on an already bound listener until
+//! a shutdown future completes, so tests bind `127.0.0.1:0` and read the port back.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod ops;
+pub mod pages;
+pub mod policy;
+pub mod routes;
+pub mod state;
+pub mod web;
+
+pub use config::Settings;
+pub use state::AppState;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// The whole application, every route behind the guard of its table entry.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new();
+    for spec in routes::table() {
+        let access = spec.access;
+        let guarded = (spec.handler)().route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            move |State(s): State<AppState>, req: Request, next: Next| {
+                auth::guard(s, access, req, next)
+            },
+        ));
+        app = app.route(spec.path, guarded);
+    }
+    app.fallback(ops::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(2 << 20))
+        .layer(middleware::from_fn_with_state(state.clone(), web::observe))
+        .layer(middleware::from_fn(web::security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            axum::response::IntoResponse::into_response(error::AppError::Internal(anyhow::anyhow!(
+                "handler panicked"
+            )))
+        }))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> error::AppError {
+    error::AppError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "this address does not accept that method",
+    )
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,286 @@
+//! Settings: defaults, then a TOML file, then `LANTERN_*` environment variables, each layer overriding
+//! the one before. `lantern default-config` prints [`DEFAULT_CONFIG`], which documents every key.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Every setting of a Lantern server.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// A SQLite file path, `sqlite://PATH`, or `postgres://…`.
+    pub database: String,
+    /// The key file (see `lantern keys`). `LANTERN_KEYS` may hold its content instead.
+    pub key_file: PathBuf,
+    /// The address users reach Lantern at, e.g. `https://hotline.example.org`. Decides whether cookies
+    /// are `Secure` and is the URL webhook signatures are checked against.
+    pub public_url: String,
+    /// Sessions.
+    pub session: SessionSettings,
+    /// Login protection.
+    pub login: LoginSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: i64,
+    /// A session ends this many hours after login, whatever happens.
+    pub absolute_hours: i64,
+}
+
+/// Lockout after repeated failed logins.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginSettings {
+    /// Failed logins in a row that lock the account.
+    pub max_failures: i64,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: i64,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `json` (one object per line) or `pretty`.
+    pub format: String,
+    /// A tracing filter such as `info` or `lantern=debug,info`.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: "lantern.db".into(),
+            key_file: PathBuf::from("lantern.keys"),
+            public_url: "http://127.0.0.1:8080".into(),
+            session: SessionSettings::default(),
+            login: LoginSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            idle_minutes: 30,
+            absolute_hours: 12,
+        }
+    }
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        LoginSettings {
+            max_failures: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: "json".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// A configuration problem, naming the file, key or variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {0}: {1}")]
+    Read(String, std::io::Error),
+    /// The file is not valid (unknown key, wrong type).
+    #[error("config file {0}: {1}")]
+    Parse(String, String),
+    /// An environment variable has a bad value.
+    #[error("environment variable {0}: {1}")]
+    Env(String, String),
+    /// A value is out of range.
+    #[error("setting `{0}`: {1}")]
+    Invalid(&'static str, String),
+}
+
+impl Settings {
+    /// Loads settings: defaults, then `file` if given, then the environment (`vars`, normally
+    /// `std::env::vars()`).
+    pub fn load(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut s = match file {
+            None => Settings::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError::Read(p.display().to_string(), e))?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError::Parse(p.display().to_string(), e.to_string()))?
+            }
+        };
+        for (k, v) in vars {
+            let Some(key) = k.strip_prefix("LANTERN_") else {
+                continue;
+            };
+            let bad = |why: &str| ConfigError::Env(k.clone(), why.to_owned());
+            match key {
+                "BIND" => {
+                    s.bind = v
+                        .parse()
+                        .map_err(|_| bad("expected an address such as 127.0.0.1:8080"))?
+                }
+                "DATABASE" | "DATABASE_URL" => s.database = v,
+                "KEY_FILE" => s.key_file = v.into(),
+                "PUBLIC_URL" => s.public_url = v,
+                "SESSION_IDLE_MINUTES" => {
+                    s.session.idle_minutes = v.parse().map_err(|_| bad("expected minutes"))?
+                }
+                "SESSION_ABSOLUTE_HOURS" => {
+                    s.session.absolute_hours = v.parse().map_err(|_| bad("expected hours"))?
+                }
+                "LOGIN_MAX_FAILURES" => {
+                    s.login.max_failures = v.parse().map_err(|_| bad("expected a count"))?
+                }
+                "LOGIN_LOCKOUT_MINUTES" => {
+                    s.login.lockout_minutes = v.parse().map_err(|_| bad("expected minutes"))?
+                }
+                "LOG_FORMAT" => s.log.format = v,
+                "LOG_LEVEL" | "LOG" => s.log.level = v,
+                // Variables read elsewhere (the key material, the test database).
+                "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
+                _ => return Err(bad("unknown setting; see `lantern default-config`")),
+            }
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.session.idle_minutes < 1 {
+            return Err(ConfigError::Invalid(
+                "session.idle_minutes",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.session.absolute_hours < 1 {
+            return Err(ConfigError::Invalid(
+                "session.absolute_hours",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.login.max_failures < 1 {
+            return Err(ConfigError::Invalid(
+                "login.max_failures",
+                "must be at least 1".into(),
+            ));
+        }
+        if !["json", "pretty"].contains(&self.log.format.as_str()) {
+            return Err(ConfigError::Invalid(
+                "log.format",
+                "must be `json` or `pretty`".into(),
+            ));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(
+                "public_url",
+                "must start with http:// or https://".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// A fully commented configuration file with every default.
+pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is optional; shown here with its default.
+# Each key can also be set by an environment variable, which wins over this file:
+# LANTERN_BIND, LANTERN_DATABASE, LANTERN_KEY_FILE, LANTERN_PUBLIC_URL, LANTERN_SESSION_IDLE_MINUTES,
+# LANTERN_SESSION_ABSOLUTE_HOURS, LANTERN_LOGIN_MAX_FAILURES, LANTERN_LOGIN_LOCKOUT_MINUTES,
+# LANTERN_LOG_FORMAT, LANTERN_LOG_LEVEL. LANTERN_KEYS may hold the key file's content.
+
+# Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
+bind = "127.0.0.1:8080"
+
+# A SQLite file (the default: nothing else to install), sqlite://PATH, or postgres://USER@HOST/DB when
+# several Lantern servers share one database.
+database = "lantern.db"
+
+# The key file that encrypts personal data and seals the audit log. Keep it OUTSIDE the database and its
+# backups; without it encrypted fields cannot be read. Created on first start for a new SQLite database.
+key_file = "lantern.keys"
+
+# The address users reach Lantern at. With https:// cookies are marked Secure.
+public_url = "http://127.0.0.1:8080"
+
+[session]
+# A session ends after this many minutes without a request...
+idle_minutes = 30
+# ...and this many hours after login in any case.
+absolute_hours = 12
+
+[login]
+# Failed logins in a row that lock an account, and for how long.
+max_failures = 5
+lockout_minutes = 15
+
+[log]
+# json (one object per line, for collectors) or pretty (for a terminal). Logs never contain personal data.
+format = "json"
+level = "info"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_file_parses_to_the_defaults() {
+        let parsed: Settings = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_unknown_variables_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "bind = \"127.0.0.1:9000\"\n[session]\nidle_minutes = 10\n",
+        )
+        .unwrap();
+        let env = [
+            ("LANTERN_SESSION_IDLE_MINUTES".to_string(), "5".to_string()),
+            ("PATH".into(), "/bin".into()),
+        ];
+        let s = Settings::load(Some(&p), env).unwrap();
+        assert_eq!((s.bind.port(), s.session.idle_minutes), (9000, 5));
+        let err =
+            Settings::load(None, [("LANTERN_BINDD".to_string(), "x".to_string())]).unwrap_err();
+        assert!(err.to_string().contains("LANTERN_BINDD"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[session]\nidle_minute = 10\n").unwrap();
+        let err = Settings::load(Some(&p), []).unwrap_err().to_string();
+        assert!(err.contains("idle_minute"), "{err}");
+    }
+}

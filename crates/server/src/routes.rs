@@ -1,0 +1,113 @@
+//! Every route, with what it requires. The router is built from this table, and the permission test
+//! walks the same table for every role, so no route can escape the guard.
+
+use crate::auth::Access;
+use crate::policy::Action;
+use crate::state::AppState;
+use crate::{api, ops, pages};
+use axum::http::Method;
+use axum::routing::{MethodRouter, delete, get, patch, post};
+
+/// One route.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: Method,
+    /// Path template.
+    pub path: &'static str,
+    /// What the caller needs.
+    pub access: Access,
+    /// The handler, as a method router.
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+fn r(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: fn() -> MethodRouter<AppState>,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+/// The whole table.
+pub fn table() -> Vec<RouteSpec> {
+    use Access::{Public, Staff};
+    use Action::*;
+    use Method as M;
+    vec![
+        // Operations and assets.
+        r(M::GET, "/healthz", Public, || get(ops::healthz)),
+        r(M::GET, "/readyz", Public, || get(ops::readyz)),
+        r(M::GET, "/metrics", Public, || get(ops::metrics)),
+        r(M::GET, "/static/style.css", Public, || get(ops::stylesheet)),
+        // Signing in and out.
+        r(M::GET, "/login", Public, || get(pages::login::show)),
+        r(M::POST, "/login", Public, || post(pages::login::submit)),
+        r(M::POST, "/logout", Staff(ViewHome), || {
+            post(pages::login::logout)
+        }),
+        // Staff pages.
+        r(M::GET, "/", Staff(ViewHome), || get(pages::home::show)),
+        r(M::GET, "/admin/users", Staff(ManageUsers), || {
+            get(pages::admin::users)
+        }),
+        r(M::POST, "/admin/users", Staff(ManageUsers), || {
+            post(pages::admin::create_user)
+        }),
+        r(M::GET, "/admin/users/{id}", Staff(ManageUsers), || {
+            get(pages::admin::user)
+        }),
+        r(M::POST, "/admin/users/{id}", Staff(ManageUsers), || {
+            post(pages::admin::update_user)
+        }),
+        r(
+            M::POST,
+            "/admin/users/{id}/tokens",
+            Staff(ManageUsers),
+            || post(pages::admin::create_token),
+        ),
+        r(
+            M::POST,
+            "/admin/tokens/{id}/revoke",
+            Staff(ManageUsers),
+            || post(pages::admin::revoke_token),
+        ),
+        r(M::POST, "/admin/partners", Staff(ManageUsers), || {
+            post(pages::admin::create_partner)
+        }),
+        r(M::GET, "/admin/audit", Staff(AuditRead), || {
+            get(pages::admin::audit)
+        }),
+        // JSON API.
+        r(M::GET, "/api/v1/me", Staff(ViewHome), || {
+            get(api::users::me)
+        }),
+        r(M::GET, "/api/v1/users", Staff(ManageUsers), || {
+            get(api::users::list)
+        }),
+        r(M::POST, "/api/v1/users", Staff(ManageUsers), || {
+            post(api::users::create)
+        }),
+        r(M::GET, "/api/v1/users/{id}", Staff(ManageUsers), || {
+            get(api::users::get)
+        }),
+        r(M::PATCH, "/api/v1/users/{id}", Staff(ManageUsers), || {
+            patch(api::users::update)
+        }),
+        r(
+            M::POST,
+            "/api/v1/users/{id}/tokens",
+            Staff(ManageUsers),
+            || post(api::users::create_token),
+        ),
+        r(M::DELETE, "/api/v1/tokens/{id}", Staff(ManageUsers), || {
+            delete(api::users::revoke_token)
+        }),
+    ]
+}
