@@ -7,7 +7,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use lantern_domain::account::Username;
 use lantern_store::{AuditCtx, NewSession};
 use serde::Deserialize;
@@ -169,7 +169,7 @@ pub async fn submit(
     let secure = settings.secure_cookies();
     Ok((
         StatusCode::SEE_OTHER,
-        [
+        AppendHeaders([
             (
                 header::SET_COOKIE,
                 auth::set_cookie(SESSION_COOKIE, &secret, secure, false),
@@ -179,7 +179,7 @@ pub async fn submit(
                 auth::set_cookie(LOGIN_CSRF_COOKIE, "", secure, true),
             ),
             (header::LOCATION, "/".to_owned()),
-        ],
+        ]),
     )
         .into_response())
 }

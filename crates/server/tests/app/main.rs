@@ -1,0 +1,8 @@
+//! The whole application, driven in process through its router. One binary, a module per feature.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod ops;
+mod permissions;
