@@ -6,3 +6,4 @@ mod auth;
 mod errors;
 mod ops;
 mod permissions;
+mod serve;
