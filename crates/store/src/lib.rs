@@ -10,6 +10,7 @@
 //! personal data appends to the audit chain (see [`audit`]) in the same transaction.
 
 pub mod audit;
+pub mod cases;
 pub mod crypto;
 pub mod error;
 mod model;
@@ -17,6 +18,7 @@ mod postgres;
 mod sqlite;
 
 pub use audit::{AuditCtx, AuditEvent, Verification};
+pub use cases::*;
 pub use crypto::Keyring;
 pub use error::{Result, StoreError};
 pub use model::*;
@@ -37,7 +39,7 @@ pub enum Backend {
 /// The repository API. Every method that touches one hotline's records takes that hotline's id and
 /// never returns another hotline's records.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: CaseStore + Send + Sync + std::fmt::Debug {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

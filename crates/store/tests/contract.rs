@@ -606,3 +606,296 @@ async fn a_backup_taken_while_writes_go_on_opens_and_verifies() {
         Verification::Intact { .. }
     ));
 }
+
+// ---- the core loop ----
+
+fn contact(
+    hotline_id: &str,
+    case_id: Option<&str>,
+    needs_review: bool,
+) -> lantern_store::NewContact {
+    lantern_store::NewContact {
+        hotline_id: hotline_id.into(),
+        case_id: case_id.map(Into::into),
+        channel: "phone".into(),
+        signaler_type: Some("victim_survivor".into()),
+        category: Some("crisis".into()),
+        language: Some("es".into()),
+        state: Some("TX".into()),
+        zip: Some("78701".into()),
+        city: Some("Austin".into()),
+        location_precision: "zip".into(),
+        safe_to_talk: Some("yes".into()),
+        safe_contact: Some(r#"{"allowed":true,"code_word":"azul"}"#.into()),
+        interpreter: None,
+        narrative: Some("Marisol says her employer keeps her passport".into()),
+        occurred_at_us: now(),
+        created_by: None,
+        determination: Some(lantern_store::NewDetermination {
+            answers_json: r#"{"subject_age":16,"purposes":["commercial_sex"]}"#.into(),
+            outcome: "likely_trafficking".into(),
+            forms: vec!["sex".into()],
+            minor_rule_applied: true,
+            missing: vec![],
+            reasons: vec!["A minor in commercial sex.".into()],
+            rules_version: "test".into(),
+            needs_review,
+        }),
+    }
+}
+
+fn new_case(hotline_id: &str, state: &str) -> lantern_store::NewCase {
+    lantern_store::NewCase {
+        hotline_id: hotline_id.into(),
+        status: "open".into(),
+        form: "sex".into(),
+        state: Some(state.into()),
+        details_json: "{}".into(),
+        safety_plan: Some("Leave through the back door at 6".into()),
+        assignee_id: None,
+    }
+}
+
+#[tokio::test]
+async fn a_contact_joins_a_case_whose_file_shows_everything_decrypted() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let c = s
+            .create_contact(&ctx(), &contact(&a, None, true))
+            .await
+            .unwrap();
+        assert_eq!(
+            c.narrative.as_deref(),
+            Some("Marisol says her employer keeps her passport")
+        );
+        assert_eq!(
+            c.determinations[0].review_status.as_deref(),
+            Some("pending")
+        );
+        let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+        let case2 = s.create_case(&ctx(), &new_case(&a, "CA")).await.unwrap();
+        assert_eq!(
+            (case.number, case2.number),
+            (1, 2),
+            "numbers run per hotline"
+        );
+        s.attach_contact(&ctx(), &a, &c.id, &case.id).await.unwrap();
+        let party = s
+            .add_party(
+                &ctx(),
+                &a,
+                &lantern_store::NewParty {
+                    case_id: case.id.clone(),
+                    role: "suspected_trafficker".into(),
+                    identifiers: vec![lantern_store::NewIdentifier {
+                        kind: "phone".into(),
+                        value: "(555) 201-3344".into(),
+                        lookup: Some("+15552013344".into()),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(party.identifiers[0].value, "(555) 201-3344");
+        s.add_task(&ctx(), &a, &case.id, "Call back Tuesday", None, None)
+            .await
+            .unwrap();
+        s.add_note(&ctx(), &a, &case.id, "Prefers Spanish")
+            .await
+            .unwrap();
+
+        let file = s.case_file(&ctx(), &a, &case.id).await.unwrap();
+        assert_eq!(file.contacts.len(), 1);
+        assert_eq!(
+            file.contacts[0].determinations[0].case_id.as_deref(),
+            Some(case.id.as_str())
+        );
+        assert_eq!(file.parties.len(), 1);
+        assert_eq!(file.tasks[0].title, "Call back Tuesday");
+        assert_eq!(file.notes[0].body, "Prefers Spanish");
+        assert_eq!(
+            file.case.safety_plan.as_deref(),
+            Some("Leave through the back door at 6")
+        );
+
+        let other = hotline(s, "beta").await;
+        assert!(
+            s.case_file(&ctx(), &other, &case.id).await.is_err(),
+            "never across hotlines"
+        );
+        assert!(
+            s.attach_contact(&ctx(), &other, &c.id, &case.id)
+                .await
+                .is_err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn cases_are_found_by_filters_and_by_a_shared_identifier() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let tx = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+        let ca = s.create_case(&ctx(), &new_case(&a, "CA")).await.unwrap();
+        let bidx = db.keys.blind_index("phone", "+15552013344");
+        s.add_party(
+            &ctx(),
+            &a,
+            &lantern_store::NewParty {
+                case_id: ca.id.clone(),
+                role: "suspected_trafficker".into(),
+                identifiers: vec![lantern_store::NewIdentifier {
+                    kind: "phone".into(),
+                    value: "555-201-3344".into(),
+                    lookup: Some("+15552013344".into()),
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let all = lantern_store::CaseFilter {
+            limit: 50,
+            ..Default::default()
+        };
+        assert_eq!(s.list_cases(&ctx(), &a, &all).await.unwrap().1, 2);
+        let texas = lantern_store::CaseFilter {
+            state: Some("TX".into()),
+            ..all.clone()
+        };
+        let (rows, total) = s.list_cases(&ctx(), &a, &texas).await.unwrap();
+        assert_eq!((rows[0].case.id.as_str(), total), (tx.id.as_str(), 1));
+        let by_phone = lantern_store::CaseFilter {
+            identifier: Some(("phone".into(), bidx.clone())),
+            ..all.clone()
+        };
+        assert_eq!(
+            s.list_cases(&ctx(), &a, &by_phone).await.unwrap().0[0]
+                .case
+                .id,
+            ca.id
+        );
+        let by_number = lantern_store::CaseFilter {
+            number: Some(tx.number),
+            ..all.clone()
+        };
+        assert_eq!(
+            s.list_cases(&ctx(), &a, &by_number).await.unwrap().0[0]
+                .case
+                .id,
+            tx.id
+        );
+
+        let sharing = s
+            .open_cases_sharing(&a, &[("phone".into(), bidx.clone())])
+            .await
+            .unwrap();
+        assert_eq!(sharing.len(), 1);
+        s.update_case(
+            &ctx(),
+            &a,
+            &ca.id,
+            &lantern_store::CaseChange {
+                status: Some("closed".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            s.open_cases_sharing(&a, &[("phone".into(), bidx)])
+                .await
+                .unwrap()
+                .is_empty(),
+            "closed cases are not suggested"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_supervisor_confirms_or_returns_a_pending_determination_once() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let c1 = s
+            .create_contact(&ctx(), &contact(&a, None, true))
+            .await
+            .unwrap();
+        s.create_contact(&ctx(), &contact(&a, None, false))
+            .await
+            .unwrap();
+        let queue = s.review_queue(&a, "pending", 50).await.unwrap();
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue[0].channel, "phone");
+        let d = &c1.determinations[0];
+        let decided = s
+            .decide_review(&ctx(), &a, &d.id, "returned", Some("Ask about compulsion"))
+            .await
+            .unwrap();
+        assert_eq!(
+            decided.review_comment.as_deref(),
+            Some("Ask about compulsion")
+        );
+        assert!(s.review_queue(&a, "pending", 50).await.unwrap().is_empty());
+        assert!(
+            s.decide_review(&ctx(), &a, &d.id, "confirmed", None)
+                .await
+                .is_err(),
+            "decided once"
+        );
+        assert!(
+            s.decide_review(&ctx(), &a, &d.id, "maybe", None)
+                .await
+                .is_err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn narratives_and_party_identifiers_never_reach_the_file_in_plaintext() {
+    let db = sqlite().await;
+    let s = &*db.store;
+    let a = hotline(s, "alpha").await;
+    let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+    for _ in 0..10 {
+        s.create_contact(&ctx(), &contact(&a, Some(&case.id), true))
+            .await
+            .unwrap();
+    }
+    s.add_party(
+        &ctx(),
+        &a,
+        &lantern_store::NewParty {
+            case_id: case.id.clone(),
+            role: "potential_victim".into(),
+            identifiers: vec![lantern_store::NewIdentifier {
+                kind: "name".into(),
+                value: "Marisol Etxeberria".into(),
+                lookup: Some("marisol etxeberria|TX".into()),
+            }],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = std::path::Path::new(&db.url).parent().unwrap().to_owned();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for needle in [
+            "Marisol",
+            "Etxeberria",
+            "passport",
+            "Austin",
+            "azul",
+            "back door",
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "found {needle} in plaintext"
+            );
+        }
+    }
+}

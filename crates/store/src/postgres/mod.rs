@@ -49,4 +49,5 @@ impl PgStore {
 mod repo {
     use super::{Db, This};
     include!("../shared/repo.rs");
+    include!("../shared/cases.rs");
 }

@@ -17,8 +17,19 @@ type Tx<'a> = sqlx::Transaction<'a, Db>;
 
 /// Every encrypted column: (table, id column, column). Key rotation walks this list; a new encrypted
 /// column must be added here.
-const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] =
-    &[("users", "id", "full_name"), ("users", "id", "phone")];
+const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("users", "id", "full_name"),
+    ("users", "id", "phone"),
+    ("contacts", "id", "city"),
+    ("contacts", "id", "safe_contact"),
+    ("contacts", "id", "narrative"),
+    ("determinations", "id", "review_comment"),
+    ("cases", "id", "safety_plan"),
+    ("parties", "id", "details"),
+    ("party_identifiers", "id", "value"),
+    ("tasks", "id", "title"),
+    ("notes", "id", "body"),
+];
 
 fn binding(table: &str, column: &str, id: &str) -> String {
     format!("{table}.{column}:{id}")

@@ -98,4 +98,5 @@ impl SqliteStore {
 mod repo {
     use super::{Db, This};
     include!("../shared/repo.rs");
+    include!("../shared/cases.rs");
 }
