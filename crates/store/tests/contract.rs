@@ -899,3 +899,41 @@ async fn narratives_and_party_identifiers_never_reach_the_file_in_plaintext() {
         }
     }
 }
+
+#[tokio::test]
+async fn concurrent_writes_where_some_fail_keep_every_success_and_an_intact_chain() {
+    for db in backends().await {
+        let s = db.store.clone();
+        let a = hotline(&*s, "alpha").await;
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let s = s.clone();
+            let a = a.clone();
+            // Every third username repeats an earlier one: those writes fail with a conflict.
+            let name = if i % 3 == 2 {
+                format!("user{}", i - 1)
+            } else {
+                format!("user{i}")
+            };
+            tasks.push(tokio::spawn(async move {
+                s.create_user(&ctx(), &new_user(&a, &name, Role::Advocate))
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict { field: "username" }) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        assert_eq!(ok, 40);
+        assert_eq!(s.list_users(&ctx(), &a).await.unwrap().len(), 40);
+        // hotline + 40 users + the list read above
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { events: 42 }
+        );
+    }
+}

@@ -10,6 +10,28 @@ use std::time::Duration;
 type Db = sqlx::Postgres;
 type This = PgStore;
 
+/// One request's connection.
+struct PgLease(sqlx::pool::PoolConnection<sqlx::Postgres>);
+
+impl PgLease {
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
+
+    fn done(self) -> PgTicket {
+        PgTicket
+    }
+}
+
+/// PostgreSQL's COMMIT already returned: nothing to wait for.
+struct PgTicket;
+
+impl PgTicket {
+    async fn durable(self) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// A store on a PostgreSQL database.
 #[derive(Debug)]
 pub struct PgStore {
@@ -32,8 +54,9 @@ impl PgStore {
         Ok(PgStore { pool, keys })
     }
 
-    fn w(&self) -> &PgPool {
-        &self.pool
+    /// A connection for one request's transaction (PostgreSQL commits each on its own).
+    async fn lease(&self) -> Result<PgLease> {
+        Ok(PgLease(self.pool.acquire().await?))
     }
 
     fn r(&self) -> &PgPool {

@@ -250,7 +250,8 @@ impl CaseStore for This {
         let keys = &self.keys;
         let id = new_id();
         let now = now_us();
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         if let Some(case_id) = &new.case_id {
             fetch_case(&mut tx, keys, &new.hotline_id, case_id).await?;
             touch_case(&mut tx, case_id).await?;
@@ -326,12 +327,14 @@ impl CaseStore for This {
         }
         let contact = fetch_contact(&mut tx, keys, &new.hotline_id, &id).await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(contact)
     }
 
     async fn contact(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<Contact> {
         let ctx = &ctx.in_hotline(hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let c = fetch_contact(&mut tx, &self.keys, hotline_id, id).await?;
         append_audit(
             &mut tx,
@@ -344,6 +347,7 @@ impl CaseStore for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(c)
     }
 
@@ -355,7 +359,8 @@ impl CaseStore for This {
         case_id: &str,
     ) -> Result<()> {
         let ctx = &ctx.in_hotline(hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         fetch_case(&mut tx, &self.keys, hotline_id, case_id).await?;
         let done = sqlx::query(
             "UPDATE contacts SET case_id = $1, updated_at = $2 WHERE hotline_id = $3 AND id = $4",
@@ -386,6 +391,7 @@ impl CaseStore for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(())
     }
 
@@ -394,7 +400,8 @@ impl CaseStore for This {
         let keys = &self.keys;
         let id = new_id();
         let now = now_us();
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let row = sqlx::query(
             "INSERT INTO case_numbers (hotline_id, last) VALUES ($1, 1) \
              ON CONFLICT (hotline_id) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
@@ -431,12 +438,14 @@ impl CaseStore for This {
         .await?;
         let case = fetch_case(&mut tx, keys, &new.hotline_id, &id).await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(case)
     }
 
     async fn case(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<Case> {
         let ctx = &ctx.in_hotline(hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let c = fetch_case(&mut tx, &self.keys, hotline_id, id).await?;
         append_audit(
             &mut tx,
@@ -449,6 +458,7 @@ impl CaseStore for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(c)
     }
 
@@ -461,7 +471,8 @@ impl CaseStore for This {
     ) -> Result<Case> {
         let ctx = &ctx.in_hotline(hotline_id);
         let keys = &self.keys;
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let before = fetch_case(&mut tx, keys, hotline_id, id).await?;
         let mut changed: Vec<&str> = Vec::new();
         let now = now_us();
@@ -535,6 +546,7 @@ impl CaseStore for This {
         .await?;
         let case = fetch_case(&mut tx, keys, hotline_id, id).await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(case)
     }
 
@@ -609,7 +621,8 @@ impl CaseStore for This {
     async fn case_file(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<CaseFile> {
         let ctx = &ctx.in_hotline(hotline_id);
         let keys = &self.keys;
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let case = fetch_case(&mut tx, keys, hotline_id, id).await?;
         let crow = sqlx::query(concat!(
             "SELECT ",
@@ -673,6 +686,7 @@ impl CaseStore for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(CaseFile {
             case,
             contacts,
@@ -687,7 +701,8 @@ impl CaseStore for This {
         let keys = &self.keys;
         let id = new_id();
         let now = now_us();
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         fetch_case(&mut tx, keys, hotline_id, &new.case_id).await?;
         sqlx::query(
             "INSERT INTO parties (id, hotline_id, case_id, role, gender, age, age_band, nationality, details, created_at, updated_at) \
@@ -735,6 +750,7 @@ impl CaseStore for This {
             .find(|p| p.id == id)
             .ok_or(StoreError::NotFound("party"))?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(party)
     }
 
@@ -778,7 +794,8 @@ impl CaseStore for This {
         let keys = &self.keys;
         let id = new_id();
         let now = now_us();
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         fetch_case(&mut tx, keys, hotline_id, case_id).await?;
         if let Some(uid) = assignee_id {
             fetch_user(&mut tx, keys, hotline_id, uid).await?;
@@ -806,6 +823,7 @@ impl CaseStore for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(Task {
             id,
             case_id: case_id.into(),
@@ -825,7 +843,8 @@ impl CaseStore for This {
         done: bool,
     ) -> Result<()> {
         let ctx = &ctx.in_hotline(hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let row = sqlx::query(
             "UPDATE tasks SET done_at = $1 WHERE hotline_id = $2 AND id = $3 RETURNING case_id",
         )
@@ -848,6 +867,7 @@ impl CaseStore for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(())
     }
 
@@ -862,7 +882,8 @@ impl CaseStore for This {
         let keys = &self.keys;
         let id = new_id();
         let now = now_us();
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         fetch_case(&mut tx, keys, hotline_id, case_id).await?;
         sqlx::query("INSERT INTO notes (id, hotline_id, case_id, body, author_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&id)
@@ -885,6 +906,7 @@ impl CaseStore for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(Note {
             id,
             case_id: case_id.into(),
@@ -939,7 +961,8 @@ impl CaseStore for This {
         }
         let ctx = &ctx.in_hotline(hotline_id);
         let keys = &self.keys;
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let done = sqlx::query(
             "UPDATE determinations SET review_status = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4 \
              WHERE hotline_id = $5 AND id = $6 AND review_status = 'pending'",
@@ -975,6 +998,7 @@ impl CaseStore for This {
         .await?;
         let d = determination_from_row(keys, &row)?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(d)
     }
 }

@@ -10,6 +10,7 @@ use crate::model::*;
 use crate::{Backend, Store, new_id, now_us};
 use async_trait::async_trait;
 use lantern_domain::account::Role;
+use sqlx::Connection as _;
 use sqlx::Row as _;
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -197,7 +198,8 @@ impl Store for This {
             name: new.name.clone(),
             created_at_us: now_us(),
         };
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         sqlx::query("INSERT INTO hotlines (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&h.id)
             .bind(&h.slug)
@@ -221,6 +223,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(h)
     }
 
@@ -259,7 +262,8 @@ impl Store for This {
             hotline_id: hotline_id.to_owned(),
             name: name.to_owned(),
         };
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         sqlx::query(
             "INSERT INTO partner_orgs (id, hotline_id, name, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -281,6 +285,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(org)
     }
 
@@ -317,7 +322,8 @@ impl Store for This {
             }
             _ => {}
         }
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         if let Some(org) = &new.partner_org_id {
             let found = sqlx::query("SELECT 1 FROM partner_orgs WHERE hotline_id = $1 AND id = $2")
                 .bind(&new.hotline_id)
@@ -361,12 +367,14 @@ impl Store for This {
         .await?;
         let user = fetch_user(&mut tx, keys, &new.hotline_id, &id).await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(user)
     }
 
     async fn user(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<User> {
         let ctx = &ctx.in_hotline(hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let user = fetch_user(&mut tx, &self.keys, hotline_id, id).await?;
         append_audit(
             &mut tx,
@@ -379,6 +387,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(user)
     }
 
@@ -433,7 +442,8 @@ impl Store for This {
         change: &UserChange,
     ) -> Result<User> {
         let ctx = &ctx.in_hotline(hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let before = fetch_user(&mut tx, &self.keys, hotline_id, id).await?;
         if change
             .role
@@ -506,6 +516,7 @@ impl Store for This {
         .await?;
         let user = fetch_user(&mut tx, &self.keys, hotline_id, id).await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(user)
     }
 
@@ -516,7 +527,8 @@ impl Store for This {
         max_failures: i64,
         lock_for: time::Duration,
     ) -> Result<bool> {
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let mut locked = false;
         if let Some(id) = user_id {
             let row = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
@@ -545,12 +557,14 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(locked)
     }
 
     async fn create_session(&self, ctx: &AuditCtx, new: &NewSession) -> Result<()> {
         let now = now_us();
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(&new.user_id)
             .execute(&mut *tx)
@@ -581,6 +595,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(())
     }
 
@@ -609,10 +624,12 @@ impl Store for This {
         if session.expires_at_us <= now
             || session.last_seen_us + idle.whole_microseconds() as i64 <= now
         {
+            let mut lease = self.lease().await?;
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(token_hash)
-                .execute(self.w())
+                .execute(lease.conn())
                 .await?;
+            lease.done().durable().await?;
             return Ok(None);
         }
         let row = sqlx::query(concat!(
@@ -630,17 +647,20 @@ impl Store for This {
         }
         // Refresh the idle clock at most every 15 seconds, to keep reads from turning into writes.
         if now - session.last_seen_us > 15_000_000 {
+            let mut lease = self.lease().await?;
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)
-                .execute(self.w())
+                .execute(lease.conn())
                 .await?;
+            lease.done().durable().await?;
         }
         Ok(Some((session, user)))
     }
 
     async fn delete_session(&self, ctx: &AuditCtx, token_hash: &[u8]) -> Result<()> {
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&mut *tx)
@@ -656,12 +676,14 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(())
     }
 
     async fn create_token(&self, ctx: &AuditCtx, new: &NewToken) -> Result<ApiToken> {
         let ctx = &ctx.in_hotline(&new.hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         fetch_user(&mut tx, &self.keys, &new.hotline_id, &new.user_id).await?;
         let t = ApiToken {
             id: new_id(),
@@ -696,6 +718,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(t)
     }
 
@@ -728,18 +751,21 @@ impl Store for This {
             return Ok(None);
         }
         if token.last_used_us.is_none_or(|t| now - t > 60_000_000) {
+            let mut lease = self.lease().await?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(&token.id)
-                .execute(self.w())
+                .execute(lease.conn())
                 .await?;
+            lease.done().durable().await?;
         }
         Ok(Some((token, user)))
     }
 
     async fn revoke_token(&self, ctx: &AuditCtx, hotline_id: &str, token_id: &str) -> Result<()> {
         let ctx = &ctx.in_hotline(hotline_id);
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE hotline_id = $2 AND id = $3 AND revoked_at IS NULL")
             .bind(now_us())
             .bind(hotline_id)
@@ -760,6 +786,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(())
     }
 
@@ -783,7 +810,8 @@ impl Store for This {
         record_id: Option<&str>,
         detail: serde_json::Value,
     ) -> Result<()> {
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         append_audit(
             &mut tx,
             &self.keys,
@@ -795,6 +823,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(())
     }
 
@@ -845,7 +874,8 @@ impl Store for This {
     async fn reencrypt_all(&self, ctx: &AuditCtx, new_keys: &Keyring) -> Result<u64> {
         let mut rewritten = 0u64;
         let current = new_keys.current_key_id();
-        let mut tx = self.w().begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
         for (table, id_col, col) in ENCRYPTED_COLUMNS {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {id_col} AS id, {col} AS v FROM {table} WHERE {col} IS NOT NULL"
@@ -881,6 +911,7 @@ impl Store for This {
         )
         .await?;
         tx.commit().await?;
+        lease.done().durable().await?;
         Ok(rewritten)
     }
 

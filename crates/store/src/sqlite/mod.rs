@@ -1,8 +1,8 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL` and foreign keys on.
 //!
-//! All writes go through a pool of exactly one connection, so transactions never contend for SQLite's
-//! write lock (no `SQLITE_BUSY` upgrades); reads use a separate pool, which WAL lets run beside the
-//! writer.
+//! All writes go through one connection with group commit (see `writer`), so transactions never contend
+//! for SQLite's write lock and one fsync covers every request of a batch; reads use a separate pool,
+//! which WAL lets run beside the writer.
 
 use crate::crypto::Keyring;
 use crate::error::{Result, StoreError};
@@ -13,13 +13,15 @@ use sqlx::sqlite::{
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod writer;
+
 type Db = sqlx::Sqlite;
 type This = SqliteStore;
 
 /// A store on one SQLite file.
 #[derive(Debug)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: writer::Writer,
     reader: SqlitePool,
     keys: Keyring,
     path: PathBuf,
@@ -55,15 +57,16 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await?;
         Ok(SqliteStore {
-            writer,
+            writer: writer::Writer::start(writer),
             reader,
             keys,
             path: path.to_owned(),
         })
     }
 
-    fn w(&self) -> &SqlitePool {
-        &self.writer
+    /// The writer connection for one request, inside the current group-commit batch.
+    async fn lease(&self) -> Result<writer::Lease> {
+        self.writer.lease().await
     }
 
     fn r(&self) -> &SqlitePool {

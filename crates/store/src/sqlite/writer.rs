@@ -1,0 +1,183 @@
+//! Group commit for the embedded backend.
+//!
+//! SQLite has one writer. With `synchronous=FULL` every commit costs an fsync, so committing each request
+//! on its own caps throughput at the disk's fsync rate and makes concurrent clients queue. Instead, every
+//! write runs as a SAVEPOINT inside one open transaction on the single writer connection; a committer task
+//! commits that transaction as soon as the connection is free, covering every request that ran since the
+//! last commit with one fsync. A request is acknowledged only after the COMMIT of its batch returned, so
+//! an acknowledged write survives a crash; if a COMMIT fails, every request of that batch gets the error.
+//!
+//! A request that fails rolls back only its own savepoint. The mutex is fair (FIFO), so the committer's
+//! turn comes after the requests already waiting, which is what lets batches grow under load and stay
+//! at one request when the line is quiet.
+
+use crate::error::{Result, StoreError};
+use sqlx::Transaction;
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Weak};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
+
+struct State {
+    pool: SqlitePool,
+    open: Option<Transaction<'static, Sqlite>>,
+    batch: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Committed {
+    /// Every batch below this number has been committed (or has failed).
+    upto: u64,
+    /// Recent batches whose COMMIT failed.
+    failed: BTreeSet<u64>,
+}
+
+/// The single writer connection and its committer.
+pub struct Writer {
+    state: Arc<Mutex<State>>,
+    notify: Arc<Notify>,
+    committed: watch::Receiver<Committed>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Wake the committer so it commits what is open and notices it is no longer needed.
+        self.notify.notify_one();
+    }
+}
+
+impl Writer {
+    /// Starts the committer over a pool of exactly one connection.
+    pub fn start(pool: SqlitePool) -> Self {
+        let state = Arc::new(Mutex::new(State {
+            pool,
+            open: None,
+            batch: 0,
+        }));
+        let notify = Arc::new(Notify::new());
+        let (tx, committed) = watch::channel(Committed::default());
+        tokio::spawn(committer(Arc::downgrade(&state), notify.clone(), tx));
+        Writer {
+            state,
+            notify,
+            committed,
+        }
+    }
+
+    /// Waits for the writer connection and opens the batch transaction if none is open.
+    pub async fn lease(&self) -> Result<Lease> {
+        let mut guard = self.state.clone().lock_owned().await;
+        if guard.open.is_none() {
+            let tx = guard.pool.begin().await?;
+            guard.open = Some(tx);
+        }
+        Ok(Lease {
+            guard: Some(guard),
+            notify: self.notify.clone(),
+            committed: self.committed.clone(),
+        })
+    }
+}
+
+async fn committer(
+    state: Weak<Mutex<State>>,
+    notify: Arc<Notify>,
+    published: watch::Sender<Committed>,
+) {
+    loop {
+        notify.notified().await;
+        let Some(state) = state.upgrade() else { return };
+        let mut st = state.lock().await;
+        let Some(tx) = st.open.take() else { continue };
+        let batch = st.batch;
+        st.batch += 1;
+        let result = tx.commit().await;
+        drop(st);
+        published.send_modify(|c| {
+            if let Err(e) = &result {
+                tracing::error!(error = %e, batch, "group commit failed");
+                c.failed.insert(batch);
+                while c.failed.len() > 1024 {
+                    c.failed.pop_first();
+                }
+            }
+            c.upto = batch + 1;
+        });
+    }
+}
+
+/// The right to use the writer connection for one request's savepoint.
+pub struct Lease {
+    guard: Option<OwnedMutexGuard<State>>,
+    notify: Arc<Notify>,
+    committed: watch::Receiver<Committed>,
+}
+
+impl Lease {
+    /// The connection, inside the open batch: `begin()` on it opens this request's savepoint.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        let st = self
+            .guard
+            .as_mut()
+            .expect("a lease holds the writer until done");
+        st.open.as_mut().expect("a lease always has the batch open")
+    }
+
+    /// Hands the connection back and returns a ticket for the batch this request's work belongs to.
+    pub fn done(mut self) -> Ticket {
+        let guard = self.guard.take().expect("done once");
+        let batch = guard.batch;
+        drop(guard);
+        self.notify.notify_one();
+        Ticket {
+            batch,
+            committed: self.committed.clone(),
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.guard.take().is_some() {
+            // A request that failed part-way: its savepoint rolls back; commit the rest of the batch.
+            self.notify.notify_one();
+        }
+    }
+}
+
+/// A claim on a batch's commit.
+#[derive(Debug)]
+pub struct Ticket {
+    batch: u64,
+    committed: watch::Receiver<Committed>,
+}
+
+impl Ticket {
+    /// Waits until the batch is durably committed.
+    pub async fn durable(mut self) -> Result<()> {
+        loop {
+            {
+                let c = self.committed.borrow_and_update();
+                if c.failed.contains(&self.batch) {
+                    return Err(StoreError::Invalid(
+                        "the write could not be committed; nothing was saved".into(),
+                    ));
+                }
+                if c.upto > self.batch {
+                    return Ok(());
+                }
+            }
+            if self.committed.changed().await.is_err() {
+                return Err(StoreError::Invalid(
+                    "the database writer stopped before committing".into(),
+                ));
+            }
+        }
+    }
+}
