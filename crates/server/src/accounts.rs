@@ -7,7 +7,7 @@ use lantern_domain::account::{Role, Username, check_new_password};
 use lantern_store::{ApiToken, AuditCtx, NewToken, NewUser, Store, User};
 
 /// A new user as a client sends it.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserInput {
     /// Login name.

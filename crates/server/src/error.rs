@@ -13,7 +13,7 @@ use lantern_store::StoreError;
 use serde::Serialize;
 
 /// One invalid field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field, as a JSON path (`means[2]`, `username`).
     pub field: String,
@@ -22,10 +22,11 @@ pub struct FieldError {
 }
 
 /// An RFC 9457 problem.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// The HTTP status.
     #[serde(serialize_with = "ser_status")]
+    #[schema(value_type = u16)]
     pub status: StatusCode,
     /// A short, fixed summary of the kind of problem.
     pub title: &'static str,

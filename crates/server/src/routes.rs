@@ -85,6 +85,9 @@ pub fn table() -> Vec<RouteSpec> {
             get(pages::admin::audit)
         }),
         // JSON API.
+        r(M::GET, "/api/v1/openapi.json", Public, || {
+            get(api::openapi::document)
+        }),
         r(M::GET, "/api/v1/me", Staff(ViewHome), || {
             get(api::users::me)
         }),

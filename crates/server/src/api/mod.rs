@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod openapi;
 pub mod users;
 
 use crate::error::AppError;

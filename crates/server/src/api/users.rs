@@ -13,7 +13,7 @@ use lantern_store::{User, UserChange};
 use serde::{Deserialize, Serialize};
 
 /// A user as the API shows it (never the password hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     id: String,
     username: String,
@@ -41,17 +41,21 @@ impl From<&User> for UserView {
 }
 
 /// `GET /api/v1/me`.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = UserView), (status = 401, body = crate::error::Problem)))]
 pub async fn me(p: Principal) -> Json<UserView> {
     Json(UserView::from(&p.user))
 }
 
 /// `GET /api/v1/users`.
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", responses((status = 200, body = [UserView]), (status = 403, body = crate::error::Problem)))]
 pub async fn list(State(state): State<AppState>, p: Principal) -> AppResult<Json<Vec<UserView>>> {
     let users = state.store.list_users(&p.ctx(), &p.user.hotline_id).await?;
     Ok(Json(users.iter().map(UserView::from).collect()))
 }
 
 /// `POST /api/v1/users`.
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewUserInput,
+    responses((status = 201, body = UserView), (status = 422, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     p: Principal,
@@ -62,6 +66,8 @@ pub async fn create(
 }
 
 /// `GET /api/v1/users/{id}`.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 404, body = crate::error::Problem)))]
 pub async fn get(
     State(state): State<AppState>,
     p: Principal,
@@ -72,7 +78,7 @@ pub async fn get(
 }
 
 /// A change to a user.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default)]
@@ -86,6 +92,8 @@ pub struct UserPatch {
 }
 
 /// `PATCH /api/v1/users/{id}`.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = String, Path, description = "User id")), request_body = UserPatch,
+    responses((status = 200, body = UserView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update(
     State(state): State<AppState>,
     p: Principal,
@@ -119,14 +127,14 @@ pub async fn update(
 }
 
 /// A new token's name.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
     name: String,
 }
 
 /// A token just created: the only time its secret is shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenCreated {
     id: String,
     name: String,
@@ -135,6 +143,8 @@ pub struct TokenCreated {
 }
 
 /// `POST /api/v1/users/{id}/tokens`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "accounts", params(("id" = String, Path, description = "User id")), request_body = TokenInput,
+    responses((status = 201, body = TokenCreated), (status = 404, body = crate::error::Problem)))]
 pub async fn create_token(
     State(state): State<AppState>,
     p: Principal,
@@ -156,6 +166,8 @@ pub async fn create_token(
 }
 
 /// `DELETE /api/v1/tokens/{id}`.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", params(("id" = String, Path, description = "Token id")),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     p: Principal,

@@ -71,3 +71,22 @@ async fn pages_contain_no_inline_script_or_style() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route_of_the_table() {
+    let app = TestApp::new().await;
+    let doc = json(app.get("/api/v1/openapi.json", None).await).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for spec in lantern_server::routes::table() {
+        if !spec.path.starts_with("/api/") || spec.path == "/api/v1/openapi.json" {
+            continue;
+        }
+        let op = &doc["paths"][spec.path][spec.method.as_str().to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} is missing from the OpenAPI document",
+            spec.method,
+            spec.path
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! The OpenAPI document, generated from the handlers' annotations. A test checks that every `/api/`
+//! route of the route table is in it, so the document cannot drift from the code.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+/// Lantern's API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Lantern API",
+        description = "The JSON API of Lantern, a platform for anti-trafficking hotlines. \
+        Authenticate with `Authorization: Bearer <token>` (see `lantern tokens create`). Errors are RFC 9457 \
+        problem documents."
+    ),
+    paths(
+        super::users::me,
+        super::users::list,
+        super::users::create,
+        super::users::get,
+        super::users::update,
+        super::users::create_token,
+        super::users::revoke_token,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
