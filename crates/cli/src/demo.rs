@@ -125,7 +125,7 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.dir.display()
     );
     println!("Open http://{} and sign in as one of:", args.bind);
-    println!("  {:<12} {:<18} {}", "username", "role", "password");
+    println!("  {:<12} {:<18} password", "username", "role");
     for (username, role, _, password) in ACCOUNTS {
         println!("  {username:<12} {:<18} {password}", role.code());
     }
