@@ -29,7 +29,8 @@ pub struct NavItem {
 /// whose action it is, and only once its pages exist.
 const SECTIONS: &[(&str, &str, Action)] = &[
     ("Home", "/", Action::ViewHome),
-    ("Admin", "/admin/users", Action::ManageUsers),
+    ("Users", "/admin/users", Action::ManageUsers),
+    ("Audit log", "/admin/audit", Action::AuditRead),
 ];
 
 /// What the layout shows around every signed-in page.
