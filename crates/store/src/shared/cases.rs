@@ -281,16 +281,7 @@ impl CaseStore for This {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        append_audit(
-            &mut tx,
-            keys,
-            ctx,
-            "contact.create",
-            "contact",
-            Some(&id),
-            &serde_json::json!({"channel": new.channel}),
-        )
-        .await?;
+        let mut determinations = Vec::new();
         if let Some(d) = &new.determination {
             let did = new_id();
             sqlx::query(
@@ -314,21 +305,66 @@ impl CaseStore for This {
             .bind(d.needs_review.then_some("pending"))
             .execute(&mut *tx)
             .await?;
-            append_audit(
-                &mut tx,
-                keys,
-                ctx,
-                "determination.create",
-                "determination",
-                Some(&did),
-                &serde_json::json!({"outcome": d.outcome, "contact_id": id, "review": d.needs_review}),
-            )
-            .await?;
+            determinations.push(Determination {
+                id: did,
+                contact_id: id.clone(),
+                case_id: new.case_id.clone(),
+                answers_json: d.answers_json.clone(),
+                outcome: d.outcome.clone(),
+                forms: d.forms.clone(),
+                minor_rule_applied: d.minor_rule_applied,
+                missing: d.missing.clone(),
+                reasons: d.reasons.clone(),
+                rules_version: d.rules_version.clone(),
+                created_by: new.created_by.clone(),
+                created_at_us: now,
+                review_status: d.needs_review.then(|| "pending".to_owned()),
+                reviewed_by: None,
+                reviewed_at_us: None,
+                review_comment: None,
+            });
         }
-        let contact = fetch_contact(&mut tx, keys, &new.hotline_id, &id).await?;
+        // One event covers the contact and its determination: the hot path of intake.
+        let detail = match determinations.first() {
+            Some(d) => {
+                serde_json::json!({"channel": new.channel, "determination_id": d.id, "outcome": d.outcome,
+                                          "review": d.review_status.is_some()})
+            }
+            None => serde_json::json!({"channel": new.channel}),
+        };
+        append_audit(
+            &mut tx,
+            keys,
+            ctx,
+            "contact.create",
+            "contact",
+            Some(&id),
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         lease.done().durable().await?;
-        Ok(contact)
+        Ok(Contact {
+            id,
+            hotline_id: new.hotline_id.clone(),
+            case_id: new.case_id.clone(),
+            channel: new.channel.clone(),
+            signaler_type: new.signaler_type.clone(),
+            category: new.category.clone(),
+            language: new.language.clone(),
+            state: new.state.clone(),
+            zip: new.zip.clone(),
+            city: new.city.clone(),
+            location_precision: new.location_precision.clone(),
+            safe_to_talk: new.safe_to_talk.clone(),
+            safe_contact: new.safe_contact.clone(),
+            interpreter: new.interpreter.clone(),
+            narrative: new.narrative.clone(),
+            occurred_at_us: new.occurred_at_us,
+            created_by: new.created_by.clone(),
+            created_at_us: now,
+            determinations,
+        })
     }
 
     async fn contact(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<Contact> {
