@@ -36,6 +36,7 @@ fn r(
 }
 
 /// The whole table.
+#[rustfmt::skip]
 pub fn table() -> Vec<RouteSpec> {
     use Access::{Public, Staff};
     use Action::*;
@@ -49,68 +50,29 @@ pub fn table() -> Vec<RouteSpec> {
         // Signing in and out.
         r(M::GET, "/login", Public, || get(pages::login::show)),
         r(M::POST, "/login", Public, || post(pages::login::submit)),
-        r(M::POST, "/logout", Staff(ViewHome), || {
-            post(pages::login::logout)
-        }),
+        r(M::POST, "/logout", Staff(ViewHome), || post(pages::login::logout)),
         // Staff pages.
         r(M::GET, "/", Staff(ViewHome), || get(pages::home::show)),
-        r(M::GET, "/admin/users", Staff(ManageUsers), || {
-            get(pages::admin::users)
-        }),
-        r(M::POST, "/admin/users", Staff(ManageUsers), || {
-            post(pages::admin::create_user)
-        }),
-        r(M::GET, "/admin/users/{id}", Staff(ManageUsers), || {
-            get(pages::admin::user)
-        }),
-        r(M::POST, "/admin/users/{id}", Staff(ManageUsers), || {
-            post(pages::admin::update_user)
-        }),
-        r(
-            M::POST,
-            "/admin/users/{id}/tokens",
-            Staff(ManageUsers),
-            || post(pages::admin::create_token),
-        ),
-        r(
-            M::POST,
-            "/admin/tokens/{id}/revoke",
-            Staff(ManageUsers),
-            || post(pages::admin::revoke_token),
-        ),
-        r(M::POST, "/admin/partners", Staff(ManageUsers), || {
-            post(pages::admin::create_partner)
-        }),
-        r(M::GET, "/admin/audit", Staff(AuditRead), || {
-            get(pages::admin::audit)
-        }),
+        r(M::GET, "/review", Staff(Review), || get(pages::review::show)),
+        r(M::POST, "/review/{id}", Staff(Review), || post(pages::review::decide)),
+        r(M::GET, "/admin/users", Staff(ManageUsers), || get(pages::admin::users)),
+        r(M::POST, "/admin/users", Staff(ManageUsers), || post(pages::admin::create_user)),
+        r(M::GET, "/admin/users/{id}", Staff(ManageUsers), || get(pages::admin::user)),
+        r(M::POST, "/admin/users/{id}", Staff(ManageUsers), || post(pages::admin::update_user)),
+        r(M::POST, "/admin/users/{id}/tokens", Staff(ManageUsers), || post(pages::admin::create_token)),
+        r(M::POST, "/admin/tokens/{id}/revoke", Staff(ManageUsers), || post(pages::admin::revoke_token)),
+        r(M::POST, "/admin/partners", Staff(ManageUsers), || post(pages::admin::create_partner)),
+        r(M::GET, "/admin/audit", Staff(AuditRead), || get(pages::admin::audit)),
         // JSON API.
-        r(M::GET, "/api/v1/openapi.json", Public, || {
-            get(api::openapi::document)
-        }),
-        r(M::GET, "/api/v1/me", Staff(ViewHome), || {
-            get(api::users::me)
-        }),
-        r(M::GET, "/api/v1/users", Staff(ManageUsers), || {
-            get(api::users::list)
-        }),
-        r(M::POST, "/api/v1/users", Staff(ManageUsers), || {
-            post(api::users::create)
-        }),
-        r(M::GET, "/api/v1/users/{id}", Staff(ManageUsers), || {
-            get(api::users::get)
-        }),
-        r(M::PATCH, "/api/v1/users/{id}", Staff(ManageUsers), || {
-            patch(api::users::update)
-        }),
-        r(
-            M::POST,
-            "/api/v1/users/{id}/tokens",
-            Staff(ManageUsers),
-            || post(api::users::create_token),
-        ),
-        r(M::DELETE, "/api/v1/tokens/{id}", Staff(ManageUsers), || {
-            delete(api::users::revoke_token)
-        }),
+        r(M::GET, "/api/v1/openapi.json", Public, || get(api::openapi::document)),
+        r(M::GET, "/api/v1/me", Staff(ViewHome), || get(api::users::me)),
+        r(M::GET, "/api/v1/users", Staff(ManageUsers), || get(api::users::list)),
+        r(M::POST, "/api/v1/users", Staff(ManageUsers), || post(api::users::create)),
+        r(M::GET, "/api/v1/users/{id}", Staff(ManageUsers), || get(api::users::get)),
+        r(M::PATCH, "/api/v1/users/{id}", Staff(ManageUsers), || patch(api::users::update)),
+        r(M::POST, "/api/v1/users/{id}/tokens", Staff(ManageUsers), || post(api::users::create_token)),
+        r(M::DELETE, "/api/v1/tokens/{id}", Staff(ManageUsers), || delete(api::users::revoke_token)),
+        r(M::GET, "/api/v1/reviews", Staff(Review), || get(api::review::list)),
+        r(M::POST, "/api/v1/reviews/{id}", Staff(Review), || post(api::review::decide_api)),
     ]
 }

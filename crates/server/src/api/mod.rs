@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod openapi;
+pub mod review;
 pub mod users;
 
 use crate::error::AppError;
@@ -69,5 +70,29 @@ fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_owned(),
         None => msg.to_owned(),
+    }
+}
+
+/// A query string parsed into `T`; an unknown or invalid parameter is a 422 naming it.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                AppError::invalid(
+                    if field == "." { "query".into() } else { field },
+                    e.inner().to_string(),
+                )
+            })
     }
 }

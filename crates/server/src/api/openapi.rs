@@ -21,6 +21,8 @@ use utoipa::OpenApi;
         super::users::update,
         super::users::create_token,
         super::users::revoke_token,
+        super::review::list,
+        super::review::decide_api,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

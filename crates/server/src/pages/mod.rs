@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod home;
 pub mod login;
+pub mod review;
 
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};
@@ -29,6 +30,7 @@ pub struct NavItem {
 /// whose action it is, and only once its pages exist.
 const SECTIONS: &[(&str, &str, Action)] = &[
     ("Home", "/", Action::ViewHome),
+    ("Review", "/review", Action::Review),
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),
 ];

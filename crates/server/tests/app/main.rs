@@ -6,4 +6,5 @@ mod auth;
 mod errors;
 mod ops;
 mod permissions;
+mod review;
 mod serve;
