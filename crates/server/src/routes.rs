@@ -53,6 +53,10 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/logout", Staff(ViewHome), || post(pages::login::logout)),
         // Staff pages.
         r(M::GET, "/", Staff(ViewHome), || get(pages::home::show)),
+        r(M::GET, "/cases/{id}", Staff(CaseRead), || get(pages::cases::show)),
+        r(M::POST, "/cases/{id}/notes", Staff(CaseWrite), || post(pages::cases::add_note)),
+        r(M::POST, "/cases/{id}/tasks", Staff(CaseWrite), || post(pages::cases::add_task)),
+        r(M::POST, "/tasks/{id}", Staff(CaseWrite), || post(pages::cases::toggle_task)),
         r(M::GET, "/review", Staff(Review), || get(pages::review::show)),
         r(M::POST, "/review/{id}", Staff(Review), || post(pages::review::decide)),
         r(M::GET, "/admin/users", Staff(ManageUsers), || get(pages::admin::users)),
@@ -72,6 +76,10 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::PATCH, "/api/v1/users/{id}", Staff(ManageUsers), || patch(api::users::update)),
         r(M::POST, "/api/v1/users/{id}/tokens", Staff(ManageUsers), || post(api::users::create_token)),
         r(M::DELETE, "/api/v1/tokens/{id}", Staff(ManageUsers), || delete(api::users::revoke_token)),
+        r(M::GET, "/api/v1/cases/{id}", Staff(CaseRead), || get(api::cases::file)),
+        r(M::POST, "/api/v1/cases/{id}/notes", Staff(CaseWrite), || post(api::cases::create_note)),
+        r(M::POST, "/api/v1/cases/{id}/tasks", Staff(CaseWrite), || post(api::cases::create_task)),
+        r(M::PATCH, "/api/v1/tasks/{id}", Staff(CaseWrite), || patch(api::cases::update_task)),
         r(M::GET, "/api/v1/reviews", Staff(Review), || get(api::review::list)),
         r(M::POST, "/api/v1/reviews/{id}", Staff(Review), || post(api::review::decide_api)),
     ]

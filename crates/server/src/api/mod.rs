@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod cases;
 pub mod openapi;
 pub mod review;
 pub mod users;

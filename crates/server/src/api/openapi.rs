@@ -22,6 +22,10 @@ use utoipa::OpenApi;
         super::users::create_token,
         super::users::revoke_token,
         super::review::list,
+        super::cases::file,
+        super::cases::create_note,
+        super::cases::create_task,
+        super::cases::update_task,
         super::review::decide_api,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))

@@ -1,6 +1,7 @@
 //! Staff pages: server-rendered HTML from compile-time checked templates.
 
 pub mod admin;
+pub mod cases;
 pub mod home;
 pub mod login;
 pub mod review;

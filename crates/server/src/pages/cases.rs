@@ -1,0 +1,268 @@
+//! The case page: one situation's timeline of contacts, determinations, parties, tasks and notes.
+
+use super::{Chrome, PageForm, PageResult, render};
+use crate::accounts::format_time;
+use crate::api::cases::{self as api, TaskInput};
+use crate::auth::Principal;
+use crate::pages::review::outcome_label;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+/// A code shown to people: `sex_and_labor` → `Sex and labor`.
+pub fn label(code: &str) -> String {
+    let s = code.replace('_', " ");
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => s,
+    }
+}
+
+/// One entry of the timeline.
+#[derive(Debug)]
+pub struct Entry {
+    at: i64,
+    when: String,
+    kind: &'static str,
+    summary: String,
+    lines: Vec<String>,
+}
+
+/// A party as the page shows it.
+#[derive(Debug)]
+pub struct PartyRow {
+    role: String,
+    facts: String,
+    identifiers: Vec<String>,
+}
+
+/// A task as the page shows it.
+#[derive(Debug)]
+pub struct TaskRow {
+    id: String,
+    title: String,
+    due: Option<String>,
+    done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Option<Chrome>,
+    case_id: String,
+    number: i64,
+    status: String,
+    form: String,
+    state: String,
+    opened: String,
+    updated: String,
+    safety_plan: Option<String>,
+    timeline: Vec<Entry>,
+    parties: Vec<PartyRow>,
+    tasks: Vec<TaskRow>,
+    csrf: String,
+    message: Option<String>,
+}
+
+async fn page(state: &AppState, p: &Principal, id: &str, message: Option<String>) -> PageResult {
+    let chrome = Chrome::new(state, p, "/cases").await?;
+    let f = state
+        .store
+        .case_file(&p.ctx(), &p.user.hotline_id, id)
+        .await?;
+    let mut timeline = Vec::new();
+    for c in &f.contacts {
+        let mut lines = Vec::new();
+        if let Some(n) = &c.narrative {
+            lines.push(n.clone());
+        }
+        timeline.push(Entry {
+            at: c.occurred_at_us,
+            when: format_time(c.occurred_at_us),
+            kind: "Contact",
+            summary: [
+                Some(label(&c.channel)),
+                c.signaler_type.as_deref().map(label),
+                c.state.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
+            lines,
+        });
+        for d in &c.determinations {
+            let mut lines = d.reasons.clone();
+            if !d.missing.is_empty() {
+                lines.push(format!("Still missing: {}", d.missing.join(", ")));
+            }
+            if let Some(r) = &d.review_status {
+                lines.push(format!(
+                    "Review: {r}{}",
+                    d.review_comment
+                        .as_deref()
+                        .map(|c| format!(" — {c}"))
+                        .unwrap_or_default()
+                ));
+            }
+            timeline.push(Entry {
+                at: d.created_at_us,
+                when: format_time(d.created_at_us),
+                kind: "Screening",
+                summary: format!(
+                    "{}{} (rules {})",
+                    outcome_label(&d.outcome),
+                    if d.minor_rule_applied {
+                        ", minor rule"
+                    } else {
+                        ""
+                    },
+                    d.rules_version
+                ),
+                lines,
+            });
+        }
+    }
+    for n in &f.notes {
+        timeline.push(Entry {
+            at: n.created_at_us,
+            when: format_time(n.created_at_us),
+            kind: "Note",
+            summary: n.body.clone(),
+            lines: vec![],
+        });
+    }
+    timeline.sort_by_key(|e| e.at);
+    let parties = f
+        .parties
+        .iter()
+        .map(|pt| PartyRow {
+            role: label(&pt.role),
+            facts: [
+                pt.gender.as_deref().map(label),
+                pt.age.map(|a| format!("age {a}")),
+                pt.age_band.as_ref().map(|b| format!("age {b}")),
+                pt.nationality.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+            identifiers: pt
+                .identifiers
+                .iter()
+                .map(|i| format!("{}: {}", label(&i.kind), i.value))
+                .collect(),
+        })
+        .collect();
+    let tasks = f
+        .tasks
+        .iter()
+        .map(|t| TaskRow {
+            id: t.id.clone(),
+            title: t.title.clone(),
+            due: t.due_at_us.map(|d| format_time(d)[..10].to_owned()),
+            done: t.done_at_us.is_some(),
+        })
+        .collect();
+    let c = &f.case;
+    render(&CasePage {
+        chrome: Some(chrome),
+        case_id: c.id.clone(),
+        number: c.number,
+        status: label(&c.status),
+        form: label(&c.form),
+        state: c.state.clone().unwrap_or_else(|| "unknown".into()),
+        opened: format_time(c.opened_at_us),
+        updated: format_time(c.updated_at_us),
+        safety_plan: c.safety_plan.clone(),
+        timeline,
+        parties,
+        tasks,
+        csrf: p.csrf().to_owned(),
+        message,
+    })
+}
+
+/// `GET /cases/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> PageResult {
+    page(&state, &p, &id, None).await
+}
+
+/// The note form.
+#[derive(Debug, Deserialize)]
+pub struct NoteForm {
+    body: String,
+}
+
+/// `POST /cases/{id}/notes`.
+pub async fn add_note(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<NoteForm>,
+) -> PageResult {
+    api::add_note(&state, &p, &id, &f.body).await?;
+    page(&state, &p, &id, Some("Note saved.".into())).await
+}
+
+/// The task form.
+#[derive(Debug, Deserialize)]
+pub struct TaskForm {
+    title: String,
+    #[serde(default)]
+    due: Option<String>,
+}
+
+/// `POST /cases/{id}/tasks`.
+pub async fn add_task(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<TaskForm>,
+) -> PageResult {
+    api::add_task(
+        &state,
+        &p,
+        &id,
+        &TaskInput {
+            title: f.title,
+            due: f.due,
+            assignee_id: None,
+        },
+    )
+    .await?;
+    page(&state, &p, &id, Some("Task added.".into())).await
+}
+
+/// The task toggle form.
+#[derive(Debug, Deserialize)]
+pub struct TaskToggle {
+    case_id: String,
+    done: bool,
+}
+
+/// `POST /tasks/{id}`: marks a task done or reopens it, then returns to its case.
+pub async fn toggle_task(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<TaskToggle>,
+) -> PageResult {
+    state
+        .store
+        .set_task_done(&p.ctx(), &p.user.hotline_id, &id, f.done)
+        .await?;
+    Ok(Redirect::to(&format!("/cases/{}#tasks", urlencode(&f.case_id))).into_response())
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
