@@ -4,3 +4,5 @@
 //! name is exactly the code.
 
 pub mod account;
+pub mod codes;
+pub mod screening;
