@@ -5,6 +5,7 @@ mod admin;
 mod common;
 mod demo;
 mod link;
+mod screen;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -63,6 +64,8 @@ enum Command {
     },
     /// Record linkage over any CSV file: deduplicate one file or link two.
     Link(link::LinkArgs),
+    /// Screen a situation against Action-Means-Purpose: answers as JSON in, the determination out.
+    Screen(screen::ScreenArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Link(args) => link::run(args),
+        Command::Screen(args) => screen::run(args),
         Command::DefaultConfig => {
             print!("{}", lantern_server::config::DEFAULT_CONFIG);
             Ok(ExitCode::SUCCESS)
@@ -100,7 +104,7 @@ async fn run(global: common::Global, command: Command) -> anyhow::Result<ExitCod
         Command::Keys(c) => admin::keys_cmd(&global, c).await,
         Command::Audit(c) => admin::audit(&global, c).await,
         Command::Backup { path } => admin::backup(&global, &path).await,
-        Command::Link(_) | Command::DefaultConfig => {
+        Command::Link(_) | Command::Screen(_) | Command::DefaultConfig => {
             unreachable!("handled before the runtime starts")
         }
     }

@@ -319,3 +319,24 @@ fn the_default_config_is_printed_and_every_command_has_help() {
         );
     }
 }
+
+#[test]
+fn lantern_screen_gives_every_table_case_the_same_determination_as_the_rules() {
+    let i = Install::new();
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../../domain/tests/screening_cases.json")).unwrap();
+    for c in cases {
+        let out: serde_json::Value =
+            serde_json::from_str(&i.ok(&["screen", "-"], Some(&c["answers"].to_string()))).unwrap();
+        for key in ["outcome", "forms", "minor_rule_applied", "missing"] {
+            assert_eq!(out[key], c["expect"][key], "{}: {key}", c["name"]);
+        }
+    }
+    let bad = i.run(&["screen", "-"], Some(r#"{"purposes": ["sex"]}"#));
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("purposes[0]") && err.contains("commercial_sex"),
+        "{err}"
+    );
+}

@@ -76,6 +76,7 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::PATCH, "/api/v1/users/{id}", Staff(ManageUsers), || patch(api::users::update)),
         r(M::POST, "/api/v1/users/{id}/tokens", Staff(ManageUsers), || post(api::users::create_token)),
         r(M::DELETE, "/api/v1/tokens/{id}", Staff(ManageUsers), || delete(api::users::revoke_token)),
+        r(M::POST, "/api/v1/screening/assess", Staff(ScreeningAssess), || post(api::screening::assess)),
         r(M::GET, "/api/v1/cases/{id}", Staff(CaseRead), || get(api::cases::file)),
         r(M::POST, "/api/v1/cases/{id}/notes", Staff(CaseWrite), || post(api::cases::create_note)),
         r(M::POST, "/api/v1/cases/{id}/tasks", Staff(CaseWrite), || post(api::cases::create_task)),

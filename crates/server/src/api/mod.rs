@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod openapi;
 pub mod review;
+pub mod screening;
 pub mod users;
 
 use crate::error::AppError;

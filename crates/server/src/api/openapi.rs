@@ -21,6 +21,7 @@ use utoipa::OpenApi;
         super::users::update,
         super::users::create_token,
         super::users::revoke_token,
+        super::screening::assess,
         super::review::list,
         super::cases::file,
         super::cases::create_note,

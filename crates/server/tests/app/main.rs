@@ -8,4 +8,5 @@ mod errors;
 mod ops;
 mod permissions;
 mod review;
+mod screening;
 mod serve;
