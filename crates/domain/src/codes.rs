@@ -113,17 +113,11 @@ codes!(
     WithholdsNecessities = "withholds_necessities": "Necessities withheld",
 });
 
-/// The class of a means: force, fraud or coercion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MeansClass {
-    /// Force.
-    Force,
-    /// Fraud.
-    Fraud,
-    /// Coercion.
-    Coercion,
-}
+codes!(
+    /// The class of a means: force, fraud or coercion.
+    MeansClass, "means_class" {
+    Force = "force": "Force", Fraud = "fraud": "Fraud", Coercion = "coercion": "Coercion",
+});
 
 impl Means {
     /// The class of this means.
@@ -370,6 +364,123 @@ codes!(
     Address = "address": "Address", Handle = "handle": "Online handle", BusinessName = "business_name": "Business name",
 });
 
+codes!(
+    /// Why something about a person may leave the hotline (DOMAIN.md §4). Only `consent` needs no
+    /// supervisor; the two exceptions need a supervisor's confirmation with a reason.
+    ReportBasis, "report_basis" {
+    Consent = "consent": "Consent", MandatoryMinor = "mandatory_minor": "Mandatory report: suspected abuse of a minor",
+    ImminentDanger = "imminent_danger": "Imminent danger", ThirdPartyTip = "third_party_tip": "Third-party tip",
+});
+
+impl ReportBasis {
+    /// Whether a supervisor must confirm it with a reason (the two exceptions of DOMAIN.md §4).
+    pub fn needs_supervisor(self) -> bool {
+        matches!(
+            self,
+            ReportBasis::MandatoryMinor | ReportBasis::ImminentDanger
+        )
+    }
+}
+
+codes!(
+    /// What a referral is (DOMAIN.md §4).
+    ReferralKind, "referral_kind" {
+    Service = "service": "Service referral", LawEnforcement = "law_enforcement": "Law-enforcement report",
+    WarmTransfer = "warm_transfer": "Warm transfer",
+});
+
+codes!(
+    /// Where a referral stands (DOMAIN.md §4).
+    ReferralStatus, "referral_status" {
+    Proposed = "proposed": "Proposed", Sent = "sent": "Sent", Accepted = "accepted": "Accepted",
+    Declined = "declined": "Declined", Completed = "completed": "Completed", Withdrawn = "withdrawn": "Withdrawn",
+});
+
+impl ReferralStatus {
+    /// Whether a referral may move from this status to `next`: proposed → sent or withdrawn; sent →
+    /// accepted, declined or withdrawn; accepted → completed or withdrawn; declined, completed and
+    /// withdrawn are final.
+    pub fn can_transition_to(self, next: ReferralStatus) -> bool {
+        use ReferralStatus::*;
+        matches!(
+            (self, next),
+            (Proposed, Sent | Withdrawn)
+                | (Sent, Accepted | Declined | Withdrawn)
+                | (Accepted, Completed | Withdrawn)
+        )
+    }
+}
+
+codes!(
+    /// A service type of the referral directory (Lantern's open taxonomy, DOMAIN.md §5).
+    ServiceType, "service_type" {
+    EmergencyShelter = "emergency_shelter": "Emergency shelter",
+    LongTermHousing = "long_term_housing": "Long-term housing",
+    LegalServices = "legal_services": "Legal services",
+    ImmigrationLegal = "immigration_legal": "Immigration legal services (T and U visas)",
+    MedicalCare = "medical_care": "Medical care",
+    MentalHealthCounseling = "mental_health_counseling": "Mental health counseling",
+    SubstanceUseTreatment = "substance_use_treatment": "Substance use treatment",
+    CaseManagement = "case_management": "Case management",
+    EmploymentTraining = "employment_training": "Employment and training",
+    Education = "education": "Education",
+    BasicNeeds = "basic_needs": "Basic needs",
+    Transportation = "transportation": "Transportation",
+    Interpretation = "interpretation": "Interpretation",
+    LawEnforcementLocal = "law_enforcement_local": "Local law enforcement",
+    LawEnforcementFederal = "law_enforcement_federal": "Federal law enforcement",
+    ChildWelfare = "child_welfare": "Child welfare",
+    DomesticViolenceServices = "domestic_violence_services": "Domestic violence services",
+    SexualAssaultServices = "sexual_assault_services": "Sexual assault services",
+    YouthServices = "youth_services": "Youth services",
+    LgbtqServices = "lgbtq_services": "LGBTQ services",
+    LaborRights = "labor_rights": "Labor rights",
+    CrisisLine = "crisis_line": "Crisis line",
+    FinancialAssistance = "financial_assistance": "Financial assistance",
+    Repatriation = "repatriation": "Repatriation",
+});
+
+impl ServiceType {
+    /// Whether it is a law-enforcement entry, offered only when vetted (DOMAIN.md §5).
+    pub fn is_law_enforcement(self) -> bool {
+        matches!(
+            self,
+            ServiceType::LawEnforcementLocal | ServiceType::LawEnforcementFederal
+        )
+    }
+}
+
+codes!(
+    /// A population a service serves (DOMAIN.md §5).
+    Population, "population" {
+    Adults = "adults": "Adults", Minors = "minors": "Minors", Women = "women": "Women", Men = "men": "Men",
+    TransgenderNonbinary = "transgender_nonbinary": "Transgender and non-binary people", Lgbtq = "lgbtq": "LGBTQ people",
+    ForeignNationals = "foreign_nationals": "Foreign nationals", UsCitizens = "us_citizens": "U.S. citizens",
+    SexTraffickingSurvivors = "sex_trafficking_survivors": "Sex trafficking survivors",
+    LaborTraffickingSurvivors = "labor_trafficking_survivors": "Labor trafficking survivors",
+    FamiliesWithChildren = "families_with_children": "Families with children",
+    PeopleWithDisabilities = "people_with_disabilities": "People with disabilities",
+});
+
+codes!(
+    /// Where a directory entry's vetting stands (DOMAIN.md §5). `vetted` carries a date and who
+    /// vetted it, kept beside the code by the directory.
+    Vetting, "vetting" {
+    Vetted = "vetted": "Vetted", Pending = "pending": "Pending", Lapsed = "lapsed": "Lapsed",
+});
+
+codes!(
+    /// A field of the CTDC global synthetic codebook (2024) that exports fill (DOMAIN.md §8). The codes
+    /// are CTDC's own field names (camelCase where CTDC spells them so); `means*`, `typeOfLabour*`,
+    /// `typeOfSex*` and `recruiterRelation*` are families of fields, named by their prefix.
+    CtdcField, "ctdc_field" {
+    Gender = "gender": "Gender", AgeBroad = "ageBroad": "Age band", Citizenship = "citizenship": "Citizenship",
+    CountryOfExploitation = "CountryOfExploitation": "Country of exploitation", Means = "means": "Means of control (merged)",
+    IsForcedLabour = "isForcedLabour": "Forced labour", IsSexualExploit = "isSexualExploit": "Sexual exploitation",
+    IsOtherExploit = "isOtherExploit": "Other exploitation", TypeOfLabour = "typeOfLabour": "Type of labour",
+    TypeOfSex = "typeOfSex": "Type of sexual exploitation", RecruiterRelation = "recruiterRelation": "Recruiter relation",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +512,18 @@ mod tests {
         check::<Gender>();
         check::<AgeBand>();
         check::<IdentifierKind>();
+        check::<ReportBasis>();
+        check::<ReferralKind>();
+        check::<ReferralStatus>();
+        check::<ServiceType>();
+        check::<Population>();
+        check::<Vetting>();
+        check::<CtdcField>();
+        check::<SafeToTalk>();
+        check::<LocationPrecision>();
+        check::<MeansClass>();
+        assert_eq!(ServiceType::ALL.len(), 24);
+        assert_eq!(Population::ALL.len(), 12);
         assert_eq!(Typology::ALL.len(), 27);
         assert_eq!(Means::ALL.len(), 17);
         assert_eq!(Action::ALL.len(), 11);
@@ -420,6 +543,28 @@ mod tests {
         assert_eq!(Means::SexualAbuse.class(), MeansClass::Force);
         assert_eq!(Means::FraudulentContract.class(), MeansClass::Fraud);
         assert_eq!(Means::DebtBondage.class(), MeansClass::Coercion);
+    }
+
+    #[test]
+    fn only_the_two_exceptions_need_a_supervisor() {
+        let need: Vec<_> = ReportBasis::ALL
+            .iter()
+            .filter(|b| b.needs_supervisor())
+            .map(|b| b.code())
+            .collect();
+        assert_eq!(need, ["mandatory_minor", "imminent_danger"]);
+    }
+
+    #[test]
+    fn a_referral_moves_forward_and_final_states_stay_final() {
+        use ReferralStatus::*;
+        assert!(Proposed.can_transition_to(Sent));
+        assert!(Sent.can_transition_to(Accepted));
+        assert!(Accepted.can_transition_to(Completed));
+        assert!(!Proposed.can_transition_to(Completed));
+        for s in [Declined, Completed, Withdrawn] {
+            assert!(ReferralStatus::ALL.iter().all(|n| !s.can_transition_to(*n)));
+        }
     }
 
     #[test]
