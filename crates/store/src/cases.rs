@@ -47,6 +47,10 @@ pub struct NewContact {
     pub created_by: Option<String>,
     /// The screening determination made during it.
     pub determination: Option<NewDetermination>,
+    /// A case to open for it, in the same transaction (ignored when `case_id` is given).
+    pub open_case: Option<NewCase>,
+    /// Parties to add to its case, in the same transaction (their `case_id` is ignored).
+    pub parties: Vec<NewParty>,
 }
 
 /// A screening determination to save with a contact.

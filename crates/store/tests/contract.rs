@@ -641,6 +641,7 @@ fn contact(
             rules_version: "test".into(),
             needs_review,
         }),
+        ..Default::default()
     }
 }
 
@@ -935,5 +936,59 @@ async fn concurrent_writes_where_some_fail_keep_every_success_and_an_intact_chai
             s.verify_audit().await.unwrap(),
             Verification::Intact { events: 42 }
         );
+    }
+}
+
+#[tokio::test]
+async fn an_intake_opens_its_case_and_parties_in_one_transaction() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let mut c = contact(&a, None, true);
+        c.open_case = Some(new_case(&a, "TX"));
+        c.parties = vec![lantern_store::NewParty {
+            role: "potential_victim".into(),
+            age: Some(16),
+            identifiers: vec![lantern_store::NewIdentifier {
+                kind: "phone".into(),
+                value: "555 201 3344".into(),
+                lookup: Some("+15552013344".into()),
+            }],
+            ..Default::default()
+        }];
+        let saved = s.create_contact(&ctx(), &c).await.unwrap();
+        let case_id = saved.case_id.clone().expect("a case was opened");
+        assert_eq!(
+            saved.determinations[0].case_id.as_deref(),
+            Some(case_id.as_str())
+        );
+        let file = s.case_file(&ctx(), &a, &case_id).await.unwrap();
+        assert_eq!((file.contacts.len(), file.parties.len()), (1, 1));
+
+        // Parties without a case are refused, and nothing of that contact is written.
+        let mut orphan = contact(&a, None, false);
+        orphan.parties = c.parties.clone();
+        assert!(matches!(
+            s.create_contact(&ctx(), &orphan).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(
+            s.list_cases(
+                &ctx(),
+                &a,
+                &lantern_store::CaseFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .1,
+            1
+        );
+        assert!(matches!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
     }
 }

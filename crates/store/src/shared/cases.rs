@@ -243,6 +243,125 @@ async fn touch_case(tx: &mut Tx<'_>, case_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Inserts a party and its identifiers into `case_id`, with its audit event; returns its id.
+async fn insert_party(
+    tx: &mut Tx<'_>,
+    keys: &Keyring,
+    ctx: &AuditCtx,
+    hotline_id: &str,
+    case_id: &str,
+    new: &NewParty,
+) -> Result<String> {
+    let id = new_id();
+    let now = now_us();
+    sqlx::query(
+        "INSERT INTO parties (id, hotline_id, case_id, role, gender, age, age_band, nationality, details, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(hotline_id)
+    .bind(case_id)
+    .bind(&new.role)
+    .bind(&new.gender)
+    .bind(new.age)
+    .bind(&new.age_band)
+    .bind(&new.nationality)
+    .bind(enc_opt(keys, "parties", "details", &id, new.details.as_deref()))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    for ident in &new.identifiers {
+        let iid = new_id();
+        sqlx::query("INSERT INTO party_identifiers (id, hotline_id, party_id, case_id, kind, value, bidx) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&iid)
+            .bind(hotline_id)
+            .bind(&id)
+            .bind(case_id)
+            .bind(&ident.kind)
+            .bind(keys.encrypt_str(&binding("party_identifiers", "value", &iid), &ident.value))
+            .bind(ident.lookup.as_ref().map(|l| keys.blind_index(&ident.kind, l)))
+            .execute(&mut **tx)
+            .await?;
+    }
+    append_audit(
+        tx,
+        keys,
+        ctx,
+        "party.create",
+        "party",
+        Some(&id),
+        &serde_json::json!({"case_id": case_id, "role": new.role, "identifiers": new.identifiers.len()}),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Opens a case with the next number of its hotline, with its audit event.
+async fn insert_case(
+    tx: &mut Tx<'_>,
+    keys: &Keyring,
+    ctx: &AuditCtx,
+    new: &NewCase,
+) -> Result<Case> {
+    let id = new_id();
+    let now = now_us();
+    let row = sqlx::query(
+        "INSERT INTO case_numbers (hotline_id, last) VALUES ($1, 1) \
+         ON CONFLICT (hotline_id) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
+    )
+    .bind(&new.hotline_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let number: i64 = row.try_get("last")?;
+    let safety_plan = enc_opt(
+        keys,
+        "cases",
+        "safety_plan",
+        &id,
+        new.safety_plan.as_deref(),
+    );
+    sqlx::query(
+        "INSERT INTO cases (id, hotline_id, number, status, form, state, details, safety_plan, assignee_id, opened_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(&new.hotline_id)
+    .bind(number)
+    .bind(&new.status)
+    .bind(&new.form)
+    .bind(&new.state)
+    .bind(&new.details_json)
+    .bind(safety_plan)
+    .bind(&new.assignee_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    append_audit(
+        tx,
+        keys,
+        ctx,
+        "case.create",
+        "case",
+        Some(&id),
+        &serde_json::json!({"number": number}),
+    )
+    .await?;
+    Ok(Case {
+        id,
+        hotline_id: new.hotline_id.clone(),
+        number,
+        status: new.status.clone(),
+        form: new.form.clone(),
+        state: new.state.clone(),
+        details_json: new.details_json.clone(),
+        safety_plan: new.safety_plan.clone(),
+        assignee_id: new.assignee_id.clone(),
+        opened_at_us: now,
+        updated_at_us: now,
+        closed_at_us: None,
+    })
+}
+
 #[async_trait]
 impl CaseStore for This {
     async fn create_contact(&self, ctx: &AuditCtx, new: &NewContact) -> Result<Contact> {
@@ -252,9 +371,27 @@ impl CaseStore for This {
         let now = now_us();
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
-        if let Some(case_id) = &new.case_id {
-            fetch_case(&mut tx, keys, &new.hotline_id, case_id).await?;
-            touch_case(&mut tx, case_id).await?;
+        let mut case_id = new.case_id.clone();
+        if let Some(cid) = &case_id {
+            fetch_case(&mut tx, keys, &new.hotline_id, cid).await?;
+            touch_case(&mut tx, cid).await?;
+        } else if let Some(open) = &new.open_case {
+            if open.hotline_id != new.hotline_id {
+                return Err(StoreError::Invalid(
+                    "a new case belongs to the contact's hotline".into(),
+                ));
+            }
+            case_id = Some(insert_case(&mut tx, keys, ctx, open).await?.id);
+        }
+        if !new.parties.is_empty() {
+            let Some(cid) = &case_id else {
+                return Err(StoreError::Invalid(
+                    "parties belong to a case: attach the contact to one".into(),
+                ));
+            };
+            for party in &new.parties {
+                insert_party(&mut tx, keys, ctx, &new.hotline_id, cid, party).await?;
+            }
         }
         sqlx::query(
             "INSERT INTO contacts (id, hotline_id, case_id, channel, signaler_type, category, language, state, zip, \
@@ -263,7 +400,7 @@ impl CaseStore for This {
         )
         .bind(&id)
         .bind(&new.hotline_id)
-        .bind(&new.case_id)
+        .bind(&case_id)
         .bind(&new.channel)
         .bind(&new.signaler_type)
         .bind(&new.category)
@@ -292,7 +429,7 @@ impl CaseStore for This {
             .bind(&did)
             .bind(&new.hotline_id)
             .bind(&id)
-            .bind(&new.case_id)
+            .bind(&case_id)
             .bind(&d.answers_json)
             .bind(&d.outcome)
             .bind(json_list(&d.forms))
@@ -308,7 +445,7 @@ impl CaseStore for This {
             determinations.push(Determination {
                 id: did,
                 contact_id: id.clone(),
-                case_id: new.case_id.clone(),
+                case_id: case_id.clone(),
                 answers_json: d.answers_json.clone(),
                 outcome: d.outcome.clone(),
                 forms: d.forms.clone(),
@@ -347,7 +484,7 @@ impl CaseStore for This {
         Ok(Contact {
             id,
             hotline_id: new.hotline_id.clone(),
-            case_id: new.case_id.clone(),
+            case_id: case_id.clone(),
             channel: new.channel.clone(),
             signaler_type: new.signaler_type.clone(),
             category: new.category.clone(),
@@ -433,46 +570,12 @@ impl CaseStore for This {
 
     async fn create_case(&self, ctx: &AuditCtx, new: &NewCase) -> Result<Case> {
         let ctx = &ctx.in_hotline(&new.hotline_id);
-        let keys = &self.keys;
-        let id = new_id();
-        let now = now_us();
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO case_numbers (hotline_id, last) VALUES ($1, 1) \
-             ON CONFLICT (hotline_id) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
-        )
-        .bind(&new.hotline_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number: i64 = row.try_get("last")?;
-        sqlx::query(
-            "INSERT INTO cases (id, hotline_id, number, status, form, state, details, safety_plan, assignee_id, opened_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        )
-        .bind(&id)
-        .bind(&new.hotline_id)
-        .bind(number)
-        .bind(&new.status)
-        .bind(&new.form)
-        .bind(&new.state)
-        .bind(&new.details_json)
-        .bind(enc_opt(keys, "cases", "safety_plan", &id, new.safety_plan.as_deref()))
-        .bind(&new.assignee_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        append_audit(
-            &mut tx,
-            keys,
-            ctx,
-            "case.create",
-            "case",
-            Some(&id),
-            &serde_json::json!({"number": number}),
-        )
-        .await?;
-        let case = fetch_case(&mut tx, keys, &new.hotline_id, &id).await?;
+        if let Some(uid) = &new.assignee_id {
+            fetch_user(&mut tx, &self.keys, &new.hotline_id, uid).await?;
+        }
+        let case = insert_case(&mut tx, &self.keys, ctx, new).await?;
         tx.commit().await?;
         lease.done().durable().await?;
         Ok(case)
@@ -735,51 +838,11 @@ impl CaseStore for This {
     async fn add_party(&self, ctx: &AuditCtx, hotline_id: &str, new: &NewParty) -> Result<Party> {
         let ctx = &ctx.in_hotline(hotline_id);
         let keys = &self.keys;
-        let id = new_id();
-        let now = now_us();
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
         fetch_case(&mut tx, keys, hotline_id, &new.case_id).await?;
-        sqlx::query(
-            "INSERT INTO parties (id, hotline_id, case_id, role, gender, age, age_band, nationality, details, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        )
-        .bind(&id)
-        .bind(hotline_id)
-        .bind(&new.case_id)
-        .bind(&new.role)
-        .bind(&new.gender)
-        .bind(new.age)
-        .bind(&new.age_band)
-        .bind(&new.nationality)
-        .bind(enc_opt(keys, "parties", "details", &id, new.details.as_deref()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        for ident in &new.identifiers {
-            let iid = new_id();
-            sqlx::query("INSERT INTO party_identifiers (id, hotline_id, party_id, case_id, kind, value, bidx) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&iid)
-                .bind(hotline_id)
-                .bind(&id)
-                .bind(&new.case_id)
-                .bind(&ident.kind)
-                .bind(keys.encrypt_str(&binding("party_identifiers", "value", &iid), &ident.value))
-                .bind(ident.lookup.as_ref().map(|l| keys.blind_index(&ident.kind, l)))
-                .execute(&mut *tx)
-                .await?;
-        }
+        let id = insert_party(&mut tx, keys, ctx, hotline_id, &new.case_id, new).await?;
         touch_case(&mut tx, &new.case_id).await?;
-        append_audit(
-            &mut tx,
-            keys,
-            ctx,
-            "party.create",
-            "party",
-            Some(&id),
-            &serde_json::json!({"case_id": new.case_id, "role": new.role, "identifiers": new.identifiers.len()}),
-        )
-        .await?;
         let party = fetch_parties(&mut tx, keys, &new.case_id)
             .await?
             .into_iter()
