@@ -5,4 +5,5 @@
 
 pub mod account;
 pub mod codes;
+pub mod identity;
 pub mod screening;

@@ -32,33 +32,6 @@ pub fn parse_role(s: &str) -> Result<Role, AppError> {
         .map_err(|e| AppError::invalid("role", e.to_string()))
 }
 
-/// Normalises a phone number to E.164 (US numbers may omit `+1`), or says why not.
-pub fn normalise_phone(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
-    if let Some(c) = trimmed
-        .chars()
-        .find(|c| !(c.is_ascii_digit() || " +-().".contains(*c)))
-    {
-        return Err(format!("unexpected character {c:?} in a phone number"));
-    }
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let e164 = if trimmed.starts_with('+') {
-        format!("+{digits}")
-    } else if digits.len() == 10 {
-        format!("+1{digits}")
-    } else if digits.len() == 11 && digits.starts_with('1') {
-        format!("+{digits}")
-    } else {
-        return Err(
-            "expected a US number of 10 digits, or an international number starting with +".into(),
-        );
-    };
-    if !(8..=16).contains(&e164.len()) {
-        return Err("an international number has 7 to 15 digits".into());
-    }
-    Ok(e164)
-}
-
 /// Hashes a new password after checking it, on a blocking thread.
 pub async fn new_password_hash(password: String) -> Result<String, AppError> {
     check_new_password(&password).map_err(|m| AppError::invalid("password", m))?;
@@ -98,7 +71,9 @@ pub async fn create_user(
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(p) => normalise_phone(p).map_err(|m| bad("phone", m)).ok(),
+        Some(p) => lantern_domain::identity::phone_e164(p)
+            .map_err(|m| bad("phone", m))
+            .ok(),
     };
     if let Err(m) = check_new_password(&input.password) {
         bad("password", m);
@@ -174,21 +149,4 @@ pub fn format_time(us: i64) -> String {
         .ok()
         .and_then(|t| t.format(fmt).ok())
         .unwrap_or_else(|| "?".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phone_numbers_are_normalised_to_e164() {
-        assert_eq!(normalise_phone("(555) 201-3344").unwrap(), "+15552013344");
-        assert_eq!(normalise_phone("1 555 201 3344").unwrap(), "+15552013344");
-        assert_eq!(
-            normalise_phone("+44 20 7946 0958").unwrap(),
-            "+442079460958"
-        );
-        assert!(normalise_phone("call me").is_err());
-        assert!(normalise_phone("12345").is_err());
-    }
 }
