@@ -481,6 +481,71 @@ codes!(
     TypeOfSex = "typeOfSex": "Type of sexual exploitation", RecruiterRelation = "recruiterRelation": "Recruiter relation",
 });
 
+codes!(
+    /// A U.S. state, the District of Columbia or Puerto Rico, by its USPS code (DOMAIN.md §2). The codes
+    /// are USPS's uppercase ones; [`UsState::parse_usps`] also accepts lowercase and spaces around.
+    UsState, "state" {
+    Al = "AL": "Alabama",
+    Ak = "AK": "Alaska",
+    Az = "AZ": "Arizona",
+    Ar = "AR": "Arkansas",
+    Ca = "CA": "California",
+    Co = "CO": "Colorado",
+    Ct = "CT": "Connecticut",
+    De = "DE": "Delaware",
+    Dc = "DC": "District of Columbia",
+    Fl = "FL": "Florida",
+    Ga = "GA": "Georgia",
+    Hi = "HI": "Hawaii",
+    Id = "ID": "Idaho",
+    Il = "IL": "Illinois",
+    In = "IN": "Indiana",
+    Ia = "IA": "Iowa",
+    Ks = "KS": "Kansas",
+    Ky = "KY": "Kentucky",
+    La = "LA": "Louisiana",
+    Me = "ME": "Maine",
+    Md = "MD": "Maryland",
+    Ma = "MA": "Massachusetts",
+    Mi = "MI": "Michigan",
+    Mn = "MN": "Minnesota",
+    Ms = "MS": "Mississippi",
+    Mo = "MO": "Missouri",
+    Mt = "MT": "Montana",
+    Ne = "NE": "Nebraska",
+    Nv = "NV": "Nevada",
+    Nh = "NH": "New Hampshire",
+    Nj = "NJ": "New Jersey",
+    Nm = "NM": "New Mexico",
+    Ny = "NY": "New York",
+    Nc = "NC": "North Carolina",
+    Nd = "ND": "North Dakota",
+    Oh = "OH": "Ohio",
+    Ok = "OK": "Oklahoma",
+    Or = "OR": "Oregon",
+    Pa = "PA": "Pennsylvania",
+    Pr = "PR": "Puerto Rico",
+    Ri = "RI": "Rhode Island",
+    Sc = "SC": "South Carolina",
+    Sd = "SD": "South Dakota",
+    Tn = "TN": "Tennessee",
+    Tx = "TX": "Texas",
+    Ut = "UT": "Utah",
+    Vt = "VT": "Vermont",
+    Va = "VA": "Virginia",
+    Wa = "WA": "Washington",
+    Wv = "WV": "West Virginia",
+    Wi = "WI": "Wisconsin",
+    Wy = "WY": "Wyoming",
+});
+
+impl UsState {
+    /// Parses a USPS code, trimmed and in any case (`" tx "` → `TX`).
+    pub fn parse_usps(raw: &str) -> Result<UsState, UnknownCode> {
+        <UsState as Code>::parse(&raw.trim().to_ascii_uppercase())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,6 +587,10 @@ mod tests {
         check::<SafeToTalk>();
         check::<LocationPrecision>();
         check::<MeansClass>();
+        check::<UsState>();
+        assert_eq!(UsState::ALL.len(), 52);
+        assert_eq!(UsState::parse_usps(" pr ").unwrap(), UsState::Pr);
+        assert!(UsState::parse_usps("XX").is_err());
         assert_eq!(ServiceType::ALL.len(), 24);
         assert_eq!(Population::ALL.len(), 12);
         assert_eq!(Typology::ALL.len(), 27);

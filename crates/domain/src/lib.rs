@@ -7,3 +7,4 @@ pub mod account;
 pub mod codes;
 pub mod identity;
 pub mod screening;
+pub mod values;
