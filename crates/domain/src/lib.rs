@@ -4,6 +4,7 @@
 //! name is exactly the code.
 
 pub mod account;
+pub mod case;
 pub mod codes;
 pub mod identity;
 pub mod screening;

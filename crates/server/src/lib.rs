@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod intake;
 pub mod metrics;
 pub mod ops;
 pub mod pages;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod cases;
+pub mod contacts;
 pub mod openapi;
 pub mod review;
 pub mod screening;

@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod cases;
 mod errors;
+mod intake;
 mod ops;
 mod permissions;
 mod review;
