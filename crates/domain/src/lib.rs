@@ -7,5 +7,6 @@ pub mod account;
 pub mod case;
 pub mod codes;
 pub mod identity;
+pub mod model;
 pub mod screening;
 pub mod values;
