@@ -41,6 +41,14 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// `GET /static/intake.js`: the intake page's live screening and case suggestions.
+pub async fn intake_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/intake.js"),
+    )
+}
+
 /// Anything unmatched.
 pub async fn not_found() -> AppError {
     AppError::not_found("page")

@@ -266,3 +266,138 @@ pub async fn toggle_task(
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// A case in the list.
+#[derive(Debug)]
+pub struct ListRow {
+    id: String,
+    number: i64,
+    status: String,
+    form: String,
+    state: String,
+    contacts: i64,
+    opened: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct ListPage {
+    chrome: Option<Chrome>,
+    csrf: String,
+    rows: Vec<ListRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    q: String,
+    status: String,
+    form: String,
+    state: String,
+    assignee: String,
+    from: String,
+    to: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    forms: Vec<(&'static str, &'static str)>,
+    states: &'static [&'static str],
+}
+
+/// The search form (all optional).
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    form: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+async fn list_page(state: &AppState, p: &Principal, f: SearchForm) -> PageResult {
+    use lantern_domain::codes::{CaseForm, CaseStatus};
+    let chrome = Chrome::new(state, p, "/cases").await?;
+    let none = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
+    let q = crate::api::cases::CaseQuery {
+        status: none(&f.status),
+        form: none(&f.form),
+        assignee: none(&f.assignee),
+        state: none(&f.state),
+        from: none(&f.from),
+        to: none(&f.to),
+        q: none(&f.q),
+        page: f.page,
+        per_page: Some(50),
+    };
+    let (filter, page, per_page) = crate::api::cases::filter(state, p, &q)?;
+    let (items, total) = state
+        .store
+        .list_cases(&p.ctx(), &p.user.hotline_id, &filter)
+        .await?;
+    let rows = items
+        .into_iter()
+        .map(|s| ListRow {
+            id: s.case.id,
+            number: s.case.number,
+            status: label(&s.case.status),
+            form: label(&s.case.form),
+            state: s.case.state.unwrap_or_default(),
+            contacts: s.contacts,
+            opened: format_time(s.case.opened_at_us),
+        })
+        .collect();
+    render(&ListPage {
+        chrome: Some(chrome),
+        csrf: p.csrf().to_owned(),
+        rows,
+        total,
+        page,
+        pages: (total + per_page - 1) / per_page,
+        q: f.q,
+        status: f.status,
+        form: f.form,
+        state: f.state,
+        assignee: f.assignee,
+        from: f.from,
+        to: f.to,
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
+        forms: CaseForm::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
+        states: &lantern_domain::case::US_STATES,
+    })
+}
+
+/// `GET /cases`: open cases, newest first.
+pub async fn list(State(state): State<AppState>, p: Principal) -> PageResult {
+    list_page(
+        &state,
+        &p,
+        SearchForm {
+            status: "open".into(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// `POST /cases/search`: filters and search by case number, phone or email (a POST, so a phone number
+/// or an email never lands in a URL, a log or the browser's history).
+pub async fn search(
+    State(state): State<AppState>,
+    p: Principal,
+    PageForm(f): PageForm<SearchForm>,
+) -> PageResult {
+    list_page(&state, &p, f).await
+}

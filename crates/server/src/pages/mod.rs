@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod cases;
+pub mod contacts;
 pub mod home;
 pub mod login;
 pub mod review;
@@ -31,6 +32,8 @@ pub struct NavItem {
 /// whose action it is, and only once its pages exist.
 const SECTIONS: &[(&str, &str, Action)] = &[
     ("Home", "/", Action::ViewHome),
+    ("New contact", "/contacts/new", Action::ContactWrite),
+    ("Cases", "/cases", Action::CaseRead),
     ("Review", "/review", Action::Review),
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),

@@ -7,6 +7,7 @@ mod cases;
 mod errors;
 mod intake;
 mod ops;
+mod pages;
 mod permissions;
 mod review;
 mod screening;
