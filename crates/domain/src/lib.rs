@@ -9,4 +9,5 @@ pub mod codes;
 pub mod identity;
 pub mod model;
 pub mod screening;
+pub mod synth;
 pub mod values;
