@@ -9,8 +9,9 @@
 use crate::codes::{Action, Means, Outcome, Purpose, TraffickingForm};
 use serde::{Deserialize, Serialize};
 
-/// The version of the rules below; saved with every determination.
-pub const RULES_VERSION: &str = "amp-2026.1";
+/// The version of the rules below; saved with every determination. `amp-2026.1` named `age` as missing
+/// only under rule 6; `amp-2026.2` names it wherever the minor rule could apply (see [`assess`]).
+pub const RULES_VERSION: &str = "amp-2026.2";
 
 /// What the advocate has established. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,7 +117,29 @@ fn amp_reason(a: &Answers) -> String {
 }
 
 /// Applies the rules of DOMAIN.md §1 in order; the first that applies wins.
+///
+/// `missing` names what the advocate could still establish: `action` and `compulsion` (rule 3), `means`
+/// (labor violations without means, rule 4), `purpose` (rules 5 and 7), and everything absent when
+/// no purpose is known (rule 7). It names `age` whenever the minor rule could apply — commercial sex is
+/// a purpose — but neither `subject_age` nor `subject_minor` is known and the outcome is not already
+/// `likely_trafficking`: asking the age could then turn the outcome into sex trafficking of a minor.
 pub fn assess(a: &Answers) -> Determination {
+    let mut d = decide(a);
+    if d.outcome != Outcome::LikelyTrafficking
+        && a.has(Purpose::CommercialSex)
+        && a.minor().is_none()
+    {
+        d.missing.push("age".into());
+        d.reasons.push(
+            "The person's age is not known: if they are under 18, this is sex trafficking, with no means needed."
+                .into(),
+        );
+    }
+    d
+}
+
+/// The rules themselves, before the age check of [`assess`].
+fn decide(a: &Answers) -> Determination {
     let minor = a.minor();
     let mut d = Determination {
         outcome: Outcome::NotTrafficking,
@@ -221,13 +244,6 @@ pub fn assess(a: &Answers) -> Determination {
         } else {
             "Commercial sex where the person is free to leave: not trafficking under federal law for an adult.".into()
         });
-        if minor.is_none() {
-            d.missing.push("age".into());
-            d.reasons.push(
-                "The person's age is not known: if they are under 18, this is sex trafficking."
-                    .into(),
-            );
-        }
         return d;
     }
 
@@ -392,10 +408,164 @@ mod tests {
         }
 
         #[test]
+        fn adding_means_never_lowers_an_adults_likely_outcome(mut a in arb_answers(), age in 18u32..90, extra in proptest::sample::select(Means::ALL.to_vec())) {
+            a.subject_age = Some(age);
+            a.subject_minor = None;
+            if assess(&a).outcome == Outcome::LikelyTrafficking {
+                a.means.push(extra);
+                prop_assert_eq!(assess(&a).outcome, Outcome::LikelyTrafficking);
+            }
+        }
+
+        #[test]
+        fn without_a_purpose_nothing_is_trafficking(mut a in arb_answers()) {
+            a.purposes.clear();
+            let d = assess(&a);
+            prop_assert!(!d.outcome.needs_review());
+            prop_assert!(d.forms.is_empty());
+        }
+
+        #[test]
+        fn missing_never_names_what_is_established(a in arb_answers()) {
+            let d = assess(&a);
+            let has = |m: &str| d.missing.iter().any(|x| x == m);
+            if !a.actions.is_empty() { prop_assert!(!has("action")); }
+            if !a.means.is_empty() { prop_assert!(!has("means")); }
+            if !a.purposes.is_empty() { prop_assert!(!has("purpose")); }
+            if a.compelled.is_some() { prop_assert!(!has("compulsion")); }
+            if a.minor().is_some() { prop_assert!(!has("age")); }
+        }
+
+        #[test]
+        fn the_order_of_the_answers_does_not_change_the_outcome(a in arb_answers()) {
+            let mut b = a.clone();
+            b.actions.reverse();
+            b.means.reverse();
+            b.purposes.reverse();
+            let (da, db) = (assess(&a), assess(&b));
+            prop_assert_eq!(da.outcome, db.outcome);
+            prop_assert_eq!(da.forms, db.forms);
+            prop_assert_eq!(da.missing, db.missing);
+        }
+
+        #[test]
+        fn subject_minor_decides_like_an_age_on_the_same_side_of_18(mut a in arb_answers(), minor in any::<bool>()) {
+            a.subject_age = None;
+            a.subject_minor = Some(minor);
+            let by_flag = assess(&a);
+            a.subject_minor = None;
+            a.subject_age = Some(if minor { 16 } else { 30 });
+            let by_age = assess(&a);
+            prop_assert_eq!(by_flag.outcome, by_age.outcome);
+            prop_assert_eq!(by_flag.forms, by_age.forms);
+            prop_assert_eq!(by_flag.missing, by_age.missing);
+        }
+
+        #[test]
         fn parsing_the_serialised_answers_gives_them_back(a in arb_answers()) {
             let json = serde_json::to_vec(&a).unwrap();
             prop_assert_eq!(parse_answers_json(&json).unwrap(), a);
         }
+    }
+
+    fn answers(json: &str) -> Answers {
+        parse_answers_json(json.as_bytes()).unwrap()
+    }
+
+    #[rstest::rstest]
+    #[case::age_17_is_a_minor(
+        r#"{"subject_age": 17, "purposes": ["commercial_sex"]}"#,
+        Outcome::LikelyTrafficking,
+        true
+    )]
+    #[case::age_18_is_an_adult(
+        r#"{"subject_age": 18, "purposes": ["commercial_sex"]}"#,
+        Outcome::CommercialSexNoIndicators,
+        false
+    )]
+    #[case::age_0_is_a_minor(
+        r#"{"subject_age": 0, "purposes": ["commercial_sex"]}"#,
+        Outcome::LikelyTrafficking,
+        true
+    )]
+    #[case::minor_flag_without_age(
+        r#"{"subject_minor": true, "purposes": ["commercial_sex"]}"#,
+        Outcome::LikelyTrafficking,
+        true
+    )]
+    #[case::adult_flag_without_age(
+        r#"{"subject_minor": false, "purposes": ["commercial_sex"]}"#,
+        Outcome::CommercialSexNoIndicators,
+        false
+    )]
+    #[case::age_and_flag_agree(
+        r#"{"subject_age": 16, "subject_minor": true, "purposes": ["commercial_sex"]}"#,
+        Outcome::LikelyTrafficking,
+        true
+    )]
+    #[case::minor_in_labor_needs_means(r#"{"subject_age": 17, "purposes": ["labor_services"], "actions": ["recruits"], "compelled": true}"#, Outcome::NotTrafficking, false)]
+    fn the_minor_rule_turns_on_age_below_18(
+        #[case] json: &str,
+        #[case] outcome: Outcome,
+        #[case] minor_rule: bool,
+    ) {
+        let d = assess(&answers(json));
+        assert_eq!((d.outcome, d.minor_rule_applied), (outcome, minor_rule));
+    }
+
+    #[rstest::rstest]
+    #[case::compelled(Some(true), Outcome::LikelyTrafficking, &[])]
+    #[case::free_to_leave(Some(false), Outcome::LaborExploitation, &[])]
+    #[case::unknown(None, Outcome::PossibleTrafficking, &["compulsion"])]
+    fn fraud_in_labor_depends_on_compulsion(
+        #[case] compelled: Option<bool>,
+        #[case] outcome: Outcome,
+        #[case] missing: &[&str],
+    ) {
+        let a = Answers {
+            subject_age: Some(30),
+            actions: vec![Action::Recruits],
+            means: vec![Means::FalsePromises],
+            purposes: vec![Purpose::LaborServices],
+            compelled,
+            ..Answers::default()
+        };
+        let d = assess(&a);
+        assert_eq!(d.outcome, outcome);
+        assert_eq!(d.missing, missing);
+    }
+
+    #[rstest::rstest]
+    #[case::arranged_crossing_only(r#"{"smuggling_arrangement": true}"#, Outcome::Smuggling)]
+    #[case::debt_but_no_purpose_yet(
+        r#"{"smuggling_arrangement": true, "means": ["debt_bondage"]}"#,
+        Outcome::Smuggling
+    )]
+    #[case::debt_put_to_work_compulsion_unknown(r#"{"smuggling_arrangement": true, "means": ["debt_bondage"], "purposes": ["labor_services"]}"#, Outcome::PossibleTrafficking)]
+    #[case::debt_enforced_by_threats(r#"{"smuggling_arrangement": true, "actions": ["harbors"], "means": ["debt_bondage", "threats_of_harm"], "purposes": ["labor_services"], "compelled": true}"#, Outcome::LikelyTrafficking)]
+    #[case::debt_but_free_to_leave(r#"{"smuggling_arrangement": true, "actions": ["harbors"], "means": ["debt_bondage"], "purposes": ["labor_services"], "compelled": false}"#, Outcome::LaborExploitation)]
+    fn smuggling_turns_into_trafficking_when_a_debt_holds_the_person(
+        #[case] json: &str,
+        #[case] outcome: Outcome,
+    ) {
+        assert_eq!(assess(&answers(json)).outcome, outcome);
+    }
+
+    #[test]
+    fn a_determination_serialises_to_exactly_its_five_fields() {
+        let v = serde_json::to_value(assess(&Answers::default())).unwrap();
+        let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "forms",
+                "minor_rule_applied",
+                "missing",
+                "outcome",
+                "reasons"
+            ]
+        );
     }
 
     #[test]
