@@ -18,11 +18,13 @@
 //! A few networks are planted: the same suspected trafficker (phone, business name, alias spelled
 //! differently) across 3 to 6 cases, for the linkage work to find. [`Generator::networks`] says which.
 
+use crate::codes::{Action, Purpose};
 use crate::codes::{
     AgeBand, CaseForm, CaseStatus, Category, Channel, Gender, LocationPrecision, Means, PartyRole,
     RecruiterRelation, Recruitment, RiskFactor, SafeToTalk, SignalerType, Typology, UsState,
 };
 use crate::model::{Case, Contact, Identifiers, Location, OnlineHandle, Party, SafeContact};
+use crate::screening::Answers;
 use crate::values::{CaseNumber, CountryCode, LanguageCode, PhoneE164, ZipCode};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -252,6 +254,9 @@ pub struct SynthCase {
     pub contacts: Vec<Contact>,
     /// The planted network it belongs to, if any.
     pub network: Option<usize>,
+    /// The screening answers established in its first contact (feed them to
+    /// [`crate::screening::assess`] to get the determination to save with that contact).
+    pub answers: Answers,
 }
 
 /// What the generator yields: a case with its parties and contacts, or a contact of no case.
@@ -756,11 +761,50 @@ impl Generator {
             at = (at + Duration::hours(self.rng.random_range(1..24 * 21)))
                 .min(START + Duration::days(DAYS) - Duration::seconds(1));
         }
+        let answers = self.answers(&case, &parties);
         SynthCase {
             case,
             parties,
             contacts,
             network: network.map(|(n, _)| n),
+            answers,
+        }
+    }
+}
+
+impl Generator {
+    /// What an advocate established in a case's first contact: the case's purposes and means, the
+    /// first potential victim's age when known, and often an action and compulsion; as in real calls,
+    /// much stays unknown.
+    fn answers(&mut self, case: &Case, parties: &[Party]) -> Answers {
+        let r = &mut self.rng;
+        let purposes = match case.form {
+            CaseForm::Sex => vec![Purpose::CommercialSex],
+            CaseForm::Labor => vec![Purpose::LaborServices],
+            CaseForm::SexAndLabor => vec![Purpose::CommercialSex, Purpose::LaborServices],
+            CaseForm::NotSpecified => vec![],
+        };
+        let victim = parties
+            .iter()
+            .find(|p| p.role == PartyRole::PotentialVictim);
+        let subject_age = victim.and_then(|v| v.age);
+        let subject_minor = match (subject_age, victim.and_then(|v| v.age_band)) {
+            (None, Some(band)) => Some(band.is_minor()),
+            _ => None,
+        };
+        let actions = several(r, Action::ALL, 2, 0.6);
+        let compelled = pick(r, &[(Some(true), 55), (None, 35), (Some(false), 10)]);
+        Answers {
+            subject_age,
+            subject_minor,
+            actions,
+            means: case.means.clone(),
+            purposes,
+            compelled,
+            smuggling_arrangement: some(r, 0.3, |r| r.random_bool(0.2)),
+            labor_violations: (case.form != CaseForm::Sex)
+                .then(|| r.random_bool(0.5))
+                .filter(|_| r.random_bool(0.6)),
         }
     }
 }
@@ -930,6 +974,27 @@ mod tests {
                 pair[0],
                 pair[1]
             );
+        }
+    }
+
+    #[test]
+    fn synthetic_screenings_reach_every_kind_of_outcome_and_mostly_need_review() {
+        use crate::codes::Outcome;
+        let outcomes: Vec<Outcome> = Generator::new(5, 0.05)
+            .filter_map(|i| match i {
+                SynthItem::Case(c) => Some(crate::screening::assess(&c.answers).outcome),
+                SynthItem::Contact(_) => None,
+            })
+            .collect();
+        let review = outcomes.iter().filter(|o| o.needs_review()).count() as f64;
+        assert!(review / outcomes.len() as f64 > 0.5, "{review}");
+        for o in [
+            Outcome::LikelyTrafficking,
+            Outcome::PossibleTrafficking,
+            Outcome::CommercialSexNoIndicators,
+            Outcome::InsufficientInformation,
+        ] {
+            assert!(outcomes.contains(&o), "{o}");
         }
     }
 
