@@ -242,7 +242,7 @@ pub struct Task {
     /// What to do.
     pub title: String,
     /// When it is due (`2026-12-01`).
-    #[serde(with = "iso_date")]
+    #[serde(default, with = "iso_date")]
     pub due: Option<Date>,
     /// Who does it.
     pub assignee: Option<Uuid>,
@@ -893,6 +893,21 @@ mod tests {
         );
         let u: TaskUpdate = parse_input_json(br#"{"done": true, "due": null}"#).unwrap();
         assert_eq!((u.done, u.due), (Some(true), Some(None)));
+    }
+
+    #[test]
+    fn model_records_round_trip_through_json() {
+        let t = Task {
+            id: Uuid::nil(),
+            case_id: Uuid::nil(),
+            title: "Call back".into(),
+            due: Some(time::macros::date!(2026 - 12 - 01)),
+            assignee: None,
+            done: false,
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains(r#""due":"2026-12-01""#), "{json}");
+        assert_eq!(serde_json::from_str::<Task>(&json).unwrap(), t);
     }
 
     #[test]
