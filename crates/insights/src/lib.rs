@@ -1,1 +1,4 @@
-//! lantern-insights
+//! Lantern's insights: the release gate (suppression and calibrated noise), statistics cubes, chart
+//! and map rendering to SVG, and gap analysis. Pure: no SQL, no HTTP, no I/O.
+
+pub mod gate;
