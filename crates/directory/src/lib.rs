@@ -4,7 +4,11 @@
 //! HSDS JSON and Tabular Data Package import/export ([`io`]) and a demo generator ([`demo`]).
 //! No SQL and no HTTP: the store persists a [`model::Directory`], the server calls [`index::SearchIndex`].
 
+pub mod demo;
 pub mod ext;
+pub mod gazetteer;
+pub mod index;
 pub mod model;
 pub mod schedule;
 pub mod spec;
+pub mod taxonomy;

@@ -1,0 +1,901 @@
+//! The in-memory search index: one entry per service at a location (and one per service that has no
+//! location but covers areas, such as hotlines and virtual services). Kept current with
+//! [`SearchIndex::refresh_service`], [`SearchIndex::refresh_location`] and [`SearchIndex::remove_service`].
+//!
+//! Candidates come from a grid of 0.25° cells (points), from an area map (state, county, ZIP service
+//! areas) and from a small inverted index of words of names and descriptions. Results are ranked by
+//! distance, then relevance, and say why they matched. Law-enforcement entries are returned only when
+//! vetted.
+//!
+//! Service areas are read from HSDS `service_area` records whose `extent_type` is `state` (extent `TX`),
+//! `county` (extent `Cook County, IL`), `zip` (extent `60601`) or `national`. A service with no
+//! `language` record is taken to be offered in English.
+
+use crate::ext::{LanternExt, location_is_redacted};
+use crate::gazetteer::Gazetteer;
+use crate::model::{Directory, Record};
+use crate::schedule::{Hours, OpenStatus, local_moment, time_zone};
+use crate::taxonomy::classify;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use lantern_domain::codes::{Population, ServiceType};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+const CELL_DEG: f64 = 0.25;
+const EARTH_KM: f64 = 6371.0088;
+
+/// Where the caller is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Near {
+    /// A point.
+    Point {
+        /// Latitude (degrees).
+        lat: f64,
+        /// Longitude (degrees).
+        lng: f64,
+    },
+    /// A five-digit ZIP code (placed by the gazetteer).
+    Zip {
+        /// The ZIP code.
+        zip: String,
+    },
+    /// "City, ST" (placed by the gazetteer).
+    City {
+        /// The city and state.
+        city: String,
+    },
+}
+
+/// A search of the directory. `Default` searches everything, open or not, vetted or not.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Where the caller is; without it results are not limited by distance.
+    pub near: Option<Near>,
+    /// Radius in kilometres around `near` (default 50).
+    pub radius_km: Option<f64>,
+    /// Service types wanted.
+    pub service_types: Vec<ServiceType>,
+    /// Whether every listed type is required (otherwise any one).
+    pub all_service_types: bool,
+    /// Populations that must all be served.
+    pub populations: Vec<Population>,
+    /// Languages (ISO 639 codes such as `es`, or names) of which at least one must be offered.
+    pub languages: Vec<String>,
+    /// Only entries open at this instant (evaluated in each location's own zone).
+    pub open_at: Option<Timestamp>,
+    /// With `open_at`, also return entries whose hours are unknown.
+    pub include_unknown_hours: bool,
+    /// Only vetted entries.
+    pub vetted_only: bool,
+    /// Words that must all appear in the names or descriptions.
+    pub text: Option<String>,
+    /// Also return services without a point that cover the caller's state, county or ZIP
+    /// (the caller's area is known when `near` is a ZIP or a city; default true).
+    pub exclude_area_services: bool,
+    /// The day vetting is judged on (default: the day of `open_at`, or today, in UTC).
+    pub today: Option<Date>,
+    /// At most this many results (default 50).
+    pub limit: Option<usize>,
+}
+
+/// Why a result matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum MatchReason {
+    /// Within the radius.
+    Within {
+        /// Distance in km.
+        km: f64,
+    },
+    /// Its service area covers the caller's area.
+    CoversArea {
+        /// `state`, `county`, `zip` or `national`.
+        kind: String,
+        /// The area (`TX`, `Cook County, IL`, `60601`).
+        area: String,
+    },
+    /// It offers this service type.
+    ServiceType {
+        /// The type.
+        code: ServiceType,
+    },
+    /// It serves this population.
+    Population {
+        /// The population.
+        code: Population,
+    },
+    /// It offers this language.
+    Language {
+        /// The language as asked.
+        language: String,
+    },
+    /// Its hours at the instant asked.
+    Hours {
+        /// Open, always open, or unknown.
+        status: OpenStatus,
+    },
+    /// It is vetted.
+    Vetted,
+    /// These words matched.
+    Text {
+        /// The words.
+        words: Vec<String>,
+    },
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The service-at-location (absent for an area service without a location).
+    pub service_at_location_id: Option<String>,
+    /// The service.
+    pub service_id: String,
+    /// The location, if any.
+    pub location_id: Option<String>,
+    /// The organisation, if known.
+    pub organization_id: Option<String>,
+    /// Distance from the caller in km (absent without a caller point or for area services).
+    pub distance_km: Option<f64>,
+    /// Relevance (more is better), used after distance.
+    pub relevance: f64,
+    /// Hours status at `open_at` (or now).
+    pub open: OpenStatus,
+    /// Whether it is vetted on the query's day.
+    pub vetted: bool,
+    /// Whether the location is confidential (its address must not be shown to partners).
+    pub redacted: bool,
+    /// Why it matched.
+    pub why: Vec<MatchReason>,
+}
+
+/// A search that cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    /// The ZIP code is not in the gazetteer.
+    #[error("near.zip: unknown ZIP code `{0}`")]
+    UnknownZip(String),
+    /// The city is not in the gazetteer.
+    #[error("near.city: unknown city `{0}` (expected \"City, ST\")")]
+    UnknownCity(String),
+    /// Coordinates out of range.
+    #[error("near: latitude and longitude out of range")]
+    BadPoint,
+    /// Radius not positive or too large.
+    #[error("radius_km: must be between 0 and 5000")]
+    BadRadius,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum AreaKey {
+    National,
+    State(String),
+    County(String, String),
+    Zip(String),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    sal_id: Option<String>,
+    service_id: String,
+    location_id: Option<String>,
+    organization_id: Option<String>,
+    point: Option<(f64, f64)>,
+    types: u32,
+    pops: u16,
+    le: bool,
+    vetted: bool,
+    reverify_due: Option<Date>,
+    redacted: bool,
+    langs: Vec<String>,
+    hours: Hours,
+    tz: u16,
+    areas: Vec<AreaKey>,
+    words: Vec<String>,
+    name_words: usize,
+}
+
+/// The search index.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    entries: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    by_service: HashMap<String, Vec<u32>>,
+    grid: HashMap<(i32, i32), Vec<u32>>,
+    areas: HashMap<AreaKey, Vec<u32>>,
+    words: HashMap<String, Vec<u32>>,
+    zones: Vec<TimeZone>,
+    zone_names: HashMap<String, u16>,
+    pointless: Vec<u32>,
+}
+
+fn type_bit(t: ServiceType) -> u32 {
+    1 << ServiceType::ALL.iter().position(|x| *x == t).unwrap_or(0)
+}
+
+fn pop_bit(p: Population) -> u16 {
+    1 << Population::ALL.iter().position(|x| *x == p).unwrap_or(0)
+}
+
+fn cell(lat: f64, lng: f64) -> (i32, i32) {
+    (
+        (lat / CELL_DEG).floor() as i32,
+        (lng / CELL_DEG).floor() as i32,
+    )
+}
+
+/// Great-circle distance in km.
+pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (
+        a.0.to_radians(),
+        a.1.to_radians(),
+        b.0.to_radians(),
+        b.1.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * EARTH_KM * h.sqrt().min(1.0).asin()
+}
+
+/// Lower-case words of a text (letters and digits; accents are kept).
+pub fn tokenize(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 1)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn norm_lang(s: &str) -> String {
+    let s = s.trim().to_lowercase();
+    match s.as_str() {
+        "english" | "eng" => "en".into(),
+        "spanish" | "español" | "espanol" | "spa" => "es".into(),
+        "french" | "fra" | "fre" => "fr".into(),
+        "chinese" | "zho" | "chi" => "zh".into(),
+        "vietnamese" | "vie" => "vi".into(),
+        "korean" | "kor" => "ko".into(),
+        "tagalog" | "tgl" => "tl".into(),
+        "arabic" | "ara" => "ar".into(),
+        "russian" | "rus" => "ru".into(),
+        "haitian creole" | "hat" => "ht".into(),
+        "portuguese" | "por" => "pt".into(),
+        _ => s.split(['-', '_']).next().unwrap_or_default().to_owned(),
+    }
+}
+
+fn parse_area(kind: &str, extent: &str) -> Option<AreaKey> {
+    let e = extent.trim();
+    match kind.trim().to_lowercase().as_str() {
+        "national" | "nationwide" => Some(AreaKey::National),
+        "state" => Some(AreaKey::State(e.to_uppercase())),
+        "county" => {
+            let (c, s) = e.rsplit_once(',')?;
+            Some(AreaKey::County(
+                c.trim().to_lowercase(),
+                s.trim().to_uppercase(),
+            ))
+        }
+        "zip" | "postal_code" => Some(AreaKey::Zip(e.get(..5)?.to_owned())),
+        _ => None,
+    }
+}
+
+impl SearchIndex {
+    /// Builds the index of a whole directory.
+    pub fn build(dir: &Directory) -> SearchIndex {
+        let mut idx = SearchIndex::default();
+        let classes = classify(dir);
+        let links = Links::new(dir);
+        for id in dir.service.keys() {
+            idx.add_service(dir, id, &classes, &links);
+        }
+        idx
+    }
+
+    /// How many entries (services at locations and area services) are indexed.
+    pub fn len(&self) -> usize {
+        self.entries.len() - self.free.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Re-indexes one service (after it, its attributes, languages, schedules, areas or its
+    /// service-at-locations changed); removes it if it is gone from the directory.
+    pub fn refresh_service(&mut self, dir: &Directory, service_id: &str) {
+        self.remove_service(service_id);
+        if dir.service.contains_key(service_id) {
+            let classes = classify(dir);
+            let links = Links::new(dir);
+            self.add_service(dir, service_id, &classes, &links);
+        }
+    }
+
+    /// Re-indexes every service at one location (after the location or its address changed).
+    pub fn refresh_location(&mut self, dir: &Directory, location_id: &str) {
+        let services: BTreeSet<String> = dir
+            .service_at_location
+            .values()
+            .filter(|s| s.location_id.as_deref() == Some(location_id))
+            .filter_map(|s| s.service_id.clone())
+            .chain(
+                self.entries
+                    .iter()
+                    .flatten()
+                    .filter(|e| e.location_id.as_deref() == Some(location_id))
+                    .map(|e| e.service_id.clone()),
+            )
+            .collect();
+        for s in services {
+            self.refresh_service(dir, &s);
+        }
+    }
+
+    /// Removes a service and all its entries.
+    pub fn remove_service(&mut self, service_id: &str) {
+        let Some(slots) = self.by_service.remove(service_id) else {
+            return;
+        };
+        for slot in slots {
+            let Some(e) = self.entries[slot as usize].take() else {
+                continue;
+            };
+            if let Some((lat, lng)) = e.point {
+                if let Some(v) = self.grid.get_mut(&cell(lat, lng)) {
+                    v.retain(|&x| x != slot);
+                }
+            } else {
+                self.pointless.retain(|&x| x != slot);
+            }
+            for a in &e.areas {
+                if let Some(v) = self.areas.get_mut(a) {
+                    v.retain(|&x| x != slot);
+                }
+            }
+            for w in e.words.iter().collect::<BTreeSet<_>>() {
+                if let Some(v) = self.words.get_mut(w) {
+                    v.retain(|&x| x != slot);
+                }
+            }
+            self.free.push(slot);
+        }
+    }
+
+    fn zone(&mut self, name: Option<&str>) -> u16 {
+        let name = name.filter(|n| !n.is_empty()).unwrap_or("UTC");
+        if let Some(&i) = self.zone_names.get(name) {
+            return i;
+        }
+        let tz = time_zone(name).unwrap_or(TimeZone::UTC);
+        let i = self.zones.len() as u16;
+        self.zones.push(tz);
+        self.zone_names.insert(name.to_owned(), i);
+        i
+    }
+
+    fn add_service(
+        &mut self,
+        dir: &Directory,
+        service_id: &str,
+        classes: &BTreeMap<String, (Vec<ServiceType>, Vec<Population>)>,
+        links: &Links,
+    ) {
+        let Some(svc) = dir.service.get(service_id) else {
+            return;
+        };
+        if svc.status.as_deref().is_some_and(|s| s != "active") {
+            return;
+        }
+        let (types, pops) = classes.get(service_id).cloned().unwrap_or_default();
+        let type_mask = types.iter().fold(0, |m, &t| m | type_bit(t));
+        let pop_mask = pops.iter().fold(0, |m, &p| m | pop_bit(p));
+        let vet = svc
+            .lantern
+            .as_ref()
+            .and_then(|e| e.vetting.clone())
+            .or_else(|| {
+                let org = dir.organization.get(svc.organization_id.as_deref()?)?;
+                org.lantern.as_ref()?.vetting.clone()
+            });
+        let vetted = vet
+            .as_ref()
+            .is_some_and(|v| v.status == lantern_domain::codes::Vetting::Vetted);
+        let reverify_due = vet.as_ref().and_then(|v| v.reverify_due);
+        let org_name = svc
+            .organization_id
+            .as_deref()
+            .and_then(|o| dir.organization.get(o))
+            .and_then(|o| o.name.clone())
+            .unwrap_or_default();
+        let service_langs: Vec<String> = get(&links.langs_by_service, Some(service_id))
+            .iter()
+            .filter_map(|l| l.code.as_deref().or(l.name.as_deref()).map(norm_lang))
+            .collect();
+        let areas_of = |sal: Option<&str>| -> Vec<AreaKey> {
+            get(&links.areas_by_service, Some(service_id))
+                .iter()
+                .chain(get(&links.areas_by_sal, sal))
+                .filter_map(|a| {
+                    parse_area(
+                        a.extent_type.as_deref()?,
+                        a.extent.as_deref().or(a.name.as_deref())?,
+                    )
+                })
+                .collect()
+        };
+        let schedules_of = |sal: Option<&str>, loc: Option<&str>| {
+            for list in [
+                get(&links.sched_by_sal, sal),
+                get(&links.sched_by_service, Some(service_id)),
+                get(&links.sched_by_location, loc),
+            ] {
+                if !list.is_empty() {
+                    return Hours::from_schedules(list.iter().copied());
+                }
+            }
+            Hours::default()
+        };
+        let base_text = [
+            svc.name.as_deref(),
+            svc.alternate_name.as_deref(),
+            Some(org_name.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(tokenize)
+        .collect::<Vec<_>>();
+        let sals = get(&links.sals_by_service, Some(service_id));
+        let mut new_entries = Vec::new();
+        for sal in sals {
+            let loc = sal.location_id.as_deref().and_then(|l| dir.location.get(l));
+            let addrs = get(&links.addr_by_location, loc.map(Record::id));
+            let addr = addrs
+                .iter()
+                .find(|a| a.address_type.as_deref() != Some("postal"))
+                .or_else(|| addrs.first());
+            let zip = addr
+                .and_then(|a| a.postal_code.as_deref())
+                .and_then(|z| Gazetteer::get().zip(z));
+            let point = loc
+                .and_then(|l| Some((l.latitude?, l.longitude?)))
+                .filter(|(a, b)| a.abs() <= 90.0 && b.abs() <= 180.0)
+                .or_else(|| zip.map(|z| (z.lat, z.lng)));
+            let ext: Option<&LanternExt> = loc.and_then(|l| l.lantern.as_ref());
+            let tz = ext
+                .and_then(|e| e.time_zone.clone())
+                .or_else(|| zip.map(|z| z.time_zone.clone()));
+            let mut langs = service_langs.clone();
+            langs.extend(
+                get(&links.langs_by_location, loc.map(Record::id))
+                    .iter()
+                    .filter_map(|l| l.code.as_deref().or(l.name.as_deref()).map(norm_lang)),
+            );
+            if langs.is_empty() {
+                langs.push("en".into());
+            }
+            let mut words = base_text.clone();
+            let name_words = words.len();
+            if let Some(l) = loc {
+                words.extend(l.name.iter().flat_map(|n| tokenize(n)));
+            }
+            words.extend(svc.description.iter().flat_map(|d| tokenize(d)));
+            words.extend(sal.description.iter().flat_map(|d| tokenize(d)));
+            new_entries.push(Entry {
+                sal_id: Some(sal.id.clone()),
+                service_id: service_id.to_owned(),
+                location_id: loc.map(|l| l.id.clone()),
+                organization_id: svc.organization_id.clone(),
+                point,
+                types: type_mask,
+                pops: pop_mask,
+                le: types.iter().any(|t| t.is_law_enforcement()),
+                vetted,
+                reverify_due,
+                redacted: loc.is_some_and(location_is_redacted),
+                langs,
+                hours: schedules_of(Some(&sal.id), loc.map(Record::id)),
+                tz: 0,
+                areas: areas_of(Some(&sal.id)),
+                words,
+                name_words,
+            });
+            let last = new_entries.len() - 1;
+            new_entries[last].tz = self.zone(tz.as_deref());
+        }
+        let areas = areas_of(None);
+        if sals.is_empty() && !areas.is_empty() {
+            let mut langs = service_langs.clone();
+            if langs.is_empty() {
+                langs.push("en".into());
+            }
+            let mut words = base_text.clone();
+            let name_words = words.len();
+            words.extend(svc.description.iter().flat_map(|d| tokenize(d)));
+            let tz = self.zone(None);
+            new_entries.push(Entry {
+                sal_id: None,
+                service_id: service_id.to_owned(),
+                location_id: None,
+                organization_id: svc.organization_id.clone(),
+                point: None,
+                types: type_mask,
+                pops: pop_mask,
+                le: types.iter().any(|t| t.is_law_enforcement()),
+                vetted,
+                reverify_due,
+                redacted: false,
+                langs,
+                hours: schedules_of(None, None),
+                tz,
+                areas,
+                words,
+                name_words,
+            });
+        }
+        for e in new_entries {
+            let slot = match self.free.pop() {
+                Some(s) => s,
+                None => {
+                    self.entries.push(None);
+                    (self.entries.len() - 1) as u32
+                }
+            };
+            match e.point {
+                Some((lat, lng)) => self.grid.entry(cell(lat, lng)).or_default().push(slot),
+                None => self.pointless.push(slot),
+            }
+            for a in &e.areas {
+                self.areas.entry(a.clone()).or_default().push(slot);
+            }
+            for w in e.words.iter().collect::<BTreeSet<_>>() {
+                self.words.entry(w.clone()).or_default().push(slot);
+            }
+            self.by_service
+                .entry(e.service_id.clone())
+                .or_default()
+                .push(slot);
+            self.entries[slot as usize] = Some(e);
+        }
+    }
+
+    /// Runs a search.
+    pub fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError> {
+        let g = Gazetteer::get();
+        let mut caller_areas: Vec<(AreaKey, String, String)> = Vec::new();
+        let point = match &q.near {
+            None => None,
+            Some(Near::Point { lat, lng }) => {
+                if !(lat.abs() <= 90.0 && lng.abs() <= 180.0) {
+                    return Err(SearchError::BadPoint);
+                }
+                Some((*lat, *lng))
+            }
+            Some(Near::Zip { zip }) => {
+                let z = g
+                    .zip(zip)
+                    .ok_or_else(|| SearchError::UnknownZip(zip.clone()))?;
+                caller_areas.push((AreaKey::Zip(z.zip.clone()), "zip".into(), z.zip.clone()));
+                let county = z.county.to_lowercase();
+                caller_areas.push((
+                    AreaKey::County(county, z.state.clone()),
+                    "county".into(),
+                    format!("{}, {}", z.county, z.state),
+                ));
+                caller_areas.push((
+                    AreaKey::State(z.state.clone()),
+                    "state".into(),
+                    z.state.clone(),
+                ));
+                Some((z.lat, z.lng))
+            }
+            Some(Near::City { city }) => {
+                let c = g
+                    .city(city)
+                    .ok_or_else(|| SearchError::UnknownCity(city.clone()))?;
+                for z in &c.zips {
+                    caller_areas.push((AreaKey::Zip(z.clone()), "zip".into(), z.clone()));
+                }
+                caller_areas.push((
+                    AreaKey::State(c.state.clone()),
+                    "state".into(),
+                    c.state.clone(),
+                ));
+                Some((c.lat, c.lng))
+            }
+        };
+        if point.is_some() {
+            caller_areas.push((AreaKey::National, "national".into(), "US".into()));
+        }
+        let radius = q.radius_km.unwrap_or(50.0);
+        if !(radius > 0.0 && radius <= 5000.0) {
+            return Err(SearchError::BadRadius);
+        }
+        let want_types = q.service_types.iter().fold(0u32, |m, &t| m | type_bit(t));
+        let want_pops = q.populations.iter().fold(0u16, |m, &p| m | pop_bit(p));
+        let want_langs: Vec<String> = q.languages.iter().map(|l| norm_lang(l)).collect();
+        let words: Vec<String> = q.text.as_deref().map(tokenize).unwrap_or_default();
+        let instant = q.open_at.unwrap_or_else(Timestamp::now);
+        let today = q
+            .today
+            .unwrap_or_else(|| instant.to_zoned(TimeZone::UTC).date());
+        let limit = q.limit.unwrap_or(50);
+        let mut zone_moments: Vec<Option<(Date, u16)>> = vec![None; self.zones.len()];
+
+        let text_set: Option<Vec<u32>> = if words.is_empty() {
+            None
+        } else {
+            let mut lists: Vec<&Vec<u32>> = Vec::new();
+            for w in &words {
+                match self.words.get(w) {
+                    Some(l) => lists.push(l),
+                    None => return Ok(Vec::new()),
+                }
+            }
+            lists.sort_by_key(|l| l.len());
+            let mut set: Vec<u32> = lists[0].clone();
+            set.sort_unstable();
+            for l in &lists[1..] {
+                let mut other = (*l).clone();
+                other.sort_unstable();
+                set.retain(|x| other.binary_search(x).is_ok());
+            }
+            Some(set)
+        };
+
+        // Candidates: (slot, distance, area reason).
+        let mut cands: Vec<(u32, Option<f64>, Option<usize>)> = Vec::new();
+        match point {
+            Some((lat, lng)) => {
+                let dlat = radius / 111.0;
+                let coslat = lat.to_radians().cos().max(0.01);
+                let dlng = (radius / (111.32 * coslat)).min(180.0);
+                let (c0, c1) = (cell(lat - dlat, lng - dlng), cell(lat + dlat, lng + dlng));
+                let cells = i64::from(c1.0 - c0.0 + 1) * i64::from(c1.1 - c0.1 + 1);
+                let visit =
+                    |slot: u32, e: &Entry, cands: &mut Vec<(u32, Option<f64>, Option<usize>)>| {
+                        if want_types != 0 && !types_match(e.types, want_types, q.all_service_types)
+                        {
+                            return;
+                        }
+                        if let Some((a, b)) = e.point {
+                            let d = haversine_km((lat, lng), (a, b));
+                            if d <= radius {
+                                cands.push((slot, Some(d), None));
+                            }
+                        }
+                    };
+                if let Some(set) = &text_set.as_ref().filter(|s| (s.len() as i64) < cells * 8) {
+                    for &slot in set.iter() {
+                        if let Some(e) = &self.entries[slot as usize] {
+                            visit(slot, e, &mut cands);
+                        }
+                    }
+                } else if cells as usize > self.grid.len() {
+                    for list in self.grid.values() {
+                        for &slot in list {
+                            if let Some(e) = &self.entries[slot as usize] {
+                                visit(slot, e, &mut cands);
+                            }
+                        }
+                    }
+                } else {
+                    for i in c0.0..=c1.0 {
+                        for j in c0.1..=c1.1 {
+                            if let Some(list) = self.grid.get(&(i, j)) {
+                                for &slot in list {
+                                    if let Some(e) = &self.entries[slot as usize] {
+                                        visit(slot, e, &mut cands);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if !q.exclude_area_services {
+                    let mut seen: BTreeSet<u32> = cands.iter().map(|c| c.0).collect();
+                    for (ai, (key, _, _)) in caller_areas.iter().enumerate() {
+                        for &slot in self.areas.get(key).map(Vec::as_slice).unwrap_or_default() {
+                            if seen.insert(slot) {
+                                cands.push((slot, None, Some(ai)));
+                            }
+                        }
+                    }
+                }
+            }
+            None => {
+                let all: Box<dyn Iterator<Item = u32>> = match &text_set {
+                    Some(s) => Box::new(s.iter().copied()),
+                    None => Box::new(0..self.entries.len() as u32),
+                };
+                cands.extend(all.map(|s| (s, None, None)));
+            }
+        }
+
+        let mut hits: Vec<(f64, f64, u32, OpenStatus, Option<usize>)> = Vec::new();
+        for (slot, dist, area) in cands {
+            let Some(e) = &self.entries[slot as usize] else {
+                continue;
+            };
+            if want_types != 0 && !types_match(e.types, want_types, q.all_service_types) {
+                continue;
+            }
+            if e.pops & want_pops != want_pops {
+                continue;
+            }
+            let vetted = e.vetted && e.reverify_due.is_none_or(|d| today <= d);
+            if (q.vetted_only || e.le) && !vetted {
+                continue;
+            }
+            if !want_langs.is_empty() && !want_langs.iter().any(|l| e.langs.contains(l)) {
+                continue;
+            }
+            if let Some(set) = &text_set
+                && set.binary_search(&slot).is_err()
+            {
+                continue;
+            }
+            let m = *zone_moments[e.tz as usize]
+                .get_or_insert_with(|| local_moment(&self.zones[e.tz as usize], instant));
+            let status = e.hours.status_local(m.0, m.1);
+            if q.open_at.is_some()
+                && !(status.is_open() || (q.include_unknown_hours && status == OpenStatus::Unknown))
+            {
+                continue;
+            }
+            let mut rel = (want_types & e.types).count_ones() as f64;
+            for w in &words {
+                for (i, t) in e.words.iter().enumerate() {
+                    if t == w {
+                        rel += if i < e.name_words { 2.0 } else { 1.0 };
+                    }
+                }
+            }
+            if vetted {
+                rel += 0.5;
+            }
+            let d = dist.unwrap_or(f64::INFINITY);
+            hits.push((d, rel, slot, status, area));
+        }
+        hits.sort_by(|a, b| {
+            let (da, db) = ((a.0 * 10.0).round(), (b.0 * 10.0).round());
+            da.total_cmp(&db)
+                .then(b.1.total_cmp(&a.1))
+                .then(a.2.cmp(&b.2))
+        });
+        hits.truncate(limit);
+        Ok(hits
+            .into_iter()
+            .filter_map(|(d, rel, slot, status, area)| {
+                let e = self.entries[slot as usize].as_ref()?;
+                let vetted = e.vetted && e.reverify_due.is_none_or(|d| today <= d);
+                let mut why = Vec::new();
+                if d.is_finite() {
+                    why.push(MatchReason::Within {
+                        km: (d * 10.0).round() / 10.0,
+                    });
+                }
+                if let Some(ai) = area {
+                    let (_, kind, name) = &caller_areas[ai];
+                    why.push(MatchReason::CoversArea {
+                        kind: kind.clone(),
+                        area: name.clone(),
+                    });
+                }
+                for &t in &q.service_types {
+                    if e.types & type_bit(t) != 0 {
+                        why.push(MatchReason::ServiceType { code: t });
+                    }
+                }
+                for &p in &q.populations {
+                    why.push(MatchReason::Population { code: p });
+                }
+                for (l, n) in q.languages.iter().zip(&want_langs) {
+                    if e.langs.contains(n) {
+                        why.push(MatchReason::Language {
+                            language: l.clone(),
+                        });
+                    }
+                }
+                if q.open_at.is_some() {
+                    why.push(MatchReason::Hours { status });
+                }
+                if vetted {
+                    why.push(MatchReason::Vetted);
+                }
+                if !words.is_empty() {
+                    why.push(MatchReason::Text {
+                        words: words.clone(),
+                    });
+                }
+                Some(SearchHit {
+                    service_at_location_id: e.sal_id.clone(),
+                    service_id: e.service_id.clone(),
+                    location_id: e.location_id.clone(),
+                    organization_id: e.organization_id.clone(),
+                    distance_km: d.is_finite().then_some(d),
+                    relevance: rel,
+                    open: status,
+                    vetted,
+                    redacted: e.redacted,
+                    why,
+                })
+            })
+            .collect())
+    }
+}
+
+/// The directory's records grouped by what they link to, built once per (re)indexing so indexing
+/// stays linear in the directory's size.
+#[derive(Default)]
+struct Links<'a> {
+    langs_by_service: HashMap<&'a str, Vec<&'a crate::model::Language>>,
+    langs_by_location: HashMap<&'a str, Vec<&'a crate::model::Language>>,
+    areas_by_service: HashMap<&'a str, Vec<&'a crate::model::ServiceArea>>,
+    areas_by_sal: HashMap<&'a str, Vec<&'a crate::model::ServiceArea>>,
+    sched_by_sal: HashMap<&'a str, Vec<&'a crate::model::Schedule>>,
+    sched_by_service: HashMap<&'a str, Vec<&'a crate::model::Schedule>>,
+    sched_by_location: HashMap<&'a str, Vec<&'a crate::model::Schedule>>,
+    sals_by_service: HashMap<&'a str, Vec<&'a crate::model::ServiceAtLocation>>,
+    addr_by_location: HashMap<&'a str, Vec<&'a crate::model::Address>>,
+}
+
+impl<'a> Links<'a> {
+    fn new(dir: &'a Directory) -> Links<'a> {
+        let mut l = Links::default();
+        for x in dir.language.values() {
+            if let Some(s) = x.service_id.as_deref() {
+                l.langs_by_service.entry(s).or_default().push(x);
+            }
+            if let Some(s) = x.location_id.as_deref() {
+                l.langs_by_location.entry(s).or_default().push(x);
+            }
+        }
+        for x in dir.service_area.values() {
+            if let Some(s) = x.service_id.as_deref() {
+                l.areas_by_service.entry(s).or_default().push(x);
+            }
+            if let Some(s) = x.service_at_location_id.as_deref() {
+                l.areas_by_sal.entry(s).or_default().push(x);
+            }
+        }
+        for x in dir.schedule.values() {
+            if let Some(s) = x.service_at_location_id.as_deref() {
+                l.sched_by_sal.entry(s).or_default().push(x);
+            } else if let Some(s) = x.service_id.as_deref() {
+                l.sched_by_service.entry(s).or_default().push(x);
+            } else if let Some(s) = x.location_id.as_deref() {
+                l.sched_by_location.entry(s).or_default().push(x);
+            }
+        }
+        for x in dir.service_at_location.values() {
+            if let Some(s) = x.service_id.as_deref() {
+                l.sals_by_service.entry(s).or_default().push(x);
+            }
+        }
+        for x in dir.address.values() {
+            if let Some(s) = x.location_id.as_deref() {
+                l.addr_by_location.entry(s).or_default().push(x);
+            }
+        }
+        l
+    }
+}
+
+fn get<'m, 'a, T>(m: &'m HashMap<&'a str, Vec<&'a T>>, k: Option<&str>) -> &'m [&'a T] {
+    k.and_then(|k| m.get(k))
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+fn types_match(have: u32, want: u32, all: bool) -> bool {
+    if all {
+        have & want == want
+    } else {
+        have & want != 0
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of lantern-directory, one module per feature.
+
+mod fixture;
+mod projection;
+mod search;
