@@ -2,3 +2,5 @@
 //! and map rendering to SVG, and gap analysis. Pure: no SQL, no HTTP, no I/O.
 
 pub mod gate;
+pub mod geo;
+pub mod svg;

@@ -1,0 +1,197 @@
+use super::*;
+use crate::gate::Cell;
+use lantern_domain::codes::UsState;
+use std::collections::BTreeMap;
+
+fn monthly() -> Chart {
+    Chart {
+        id: "trend".into(),
+        title: "Contacts by month & channel".into(),
+        description: "Contacts per month, by phone and SMS, January to June 2026.".into(),
+        category_label: "Month".into(),
+        value_label: "Contacts".into(),
+        categories: [
+            "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06",
+        ]
+        .map(String::from)
+        .to_vec(),
+        series: vec![
+            Series {
+                name: "Phone".into(),
+                values: [120u64, 98, 143, 160, 151, 170].map(Datum::from).to_vec(),
+            },
+            Series {
+                name: "SMS <text>".into(),
+                values: vec![
+                    Datum::from(40u64),
+                    Cell::FewerThan(3).into(),
+                    Datum::from(55u64),
+                    Cell::Withheld.into(),
+                    Datum::from(61u64),
+                    Datum::from(70u64),
+                ],
+            },
+        ],
+    }
+}
+
+fn map() -> Choropleth {
+    let mut values = BTreeMap::new();
+    for (i, s) in UsState::ALL.iter().enumerate() {
+        if i % 9 == 4 {
+            values.insert(*s, Cell::FewerThan(3).into());
+        } else if i % 13 != 7 {
+            values.insert(*s, Datum::Number((i * 7 % 40) as f64 + 0.5));
+        }
+    }
+    Choropleth {
+        id: "map".into(),
+        title: "Cases per 100,000 residents".into(),
+        description: "Each state shaded by cases per 100,000 residents in 2026.".into(),
+        value_label: "Cases per 100,000".into(),
+        values,
+    }
+}
+
+fn rendered() -> Vec<(&'static str, String)> {
+    vec![
+        ("bar", bar_chart(&monthly())),
+        ("line", line_chart(&monthly())),
+        ("stacked", stacked_bar_chart(&monthly())),
+        ("map", choropleth(&map())),
+    ]
+}
+
+#[test]
+fn every_chart_is_a_well_formed_standalone_accessible_svg_without_scripts() {
+    for (name, svg) in rendered() {
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg", "{name}");
+        assert_eq!(
+            root.tag_name().namespace(),
+            Some("http://www.w3.org/2000/svg")
+        );
+        assert_eq!(root.attribute("role"), Some("img"));
+        let labelled = root.attribute("aria-labelledby").unwrap();
+        for id in labelled.split(' ') {
+            let el = doc
+                .descendants()
+                .find(|n| n.attribute("id") == Some(id))
+                .unwrap_or_else(|| panic!("{name}: no element {id}"));
+            assert!(["title", "desc"].contains(&el.tag_name().name()));
+            assert!(!el.text().unwrap_or_default().is_empty());
+        }
+        for n in doc.descendants() {
+            assert_ne!(n.tag_name().name(), "script", "{name}");
+            assert_ne!(n.tag_name().name(), "image", "{name}");
+            for a in n.attributes() {
+                assert!(!a.name().starts_with("on"), "{name}: event handler");
+                assert!(!a.value().contains("http:") || a.value().contains("www.w3.org"));
+            }
+        }
+    }
+}
+
+#[test]
+fn text_from_data_is_escaped_not_interpreted() {
+    let svg = bar_chart(&monthly());
+    assert!(svg.contains("SMS &lt;text&gt;"));
+    assert!(svg.contains("Contacts by month &amp; channel"));
+}
+
+#[test]
+fn hidden_values_are_not_drawn_and_are_announced() {
+    let svg = bar_chart(&monthly());
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let bars = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "rect" && n.children().any(|c| c.has_tag_name("title")))
+        .count();
+    assert_eq!(bars, 10);
+    assert!(svg.contains("2 value(s) not shown"));
+}
+
+#[test]
+fn the_map_draws_every_state_and_marks_hidden_ones() {
+    let svg = choropleth(&map());
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let paths = doc.descendants().filter(|n| n.has_tag_name("path")).count();
+    assert_eq!(paths, UsState::ALL.len());
+    assert!(svg.contains("<title>Texas: "));
+    assert!(svg.contains("not shown (small or withheld)"));
+    assert!(svg.contains(": fewer than 3</title>"));
+}
+
+#[test]
+fn a_chart_renders_as_an_html_table_and_csv_with_the_same_figures() {
+    let c = monthly();
+    let html = html_table(&c);
+    roxmltree::Document::parse(&html).unwrap();
+    assert!(html.contains("<caption>Contacts by month &amp; channel</caption>"));
+    assert!(html.contains(r#"<th scope="row">2026-02</th><td>98</td><td>fewer than 3</td>"#));
+    let text = csv(&c);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Month,Phone,SMS <text>");
+    assert_eq!(lines[2], "2026-02,98,fewer than 3");
+    assert_eq!(lines[4], "2026-04,160,withheld");
+    let m = map().as_chart();
+    assert_eq!(csv(&m).lines().count(), UsState::ALL.len() + 1);
+}
+
+#[test]
+fn csv_fields_that_look_like_formulas_are_defused() {
+    let mut c = monthly();
+    c.categories[0] = "=cmd|' /C calc'!A0".into();
+    c.categories[1] = "a,\"b\"".into();
+    let text = csv(&c);
+    assert!(text.contains("\r\n'=cmd|' /C calc'!A0,"));
+    assert!(text.contains("\r\n\"a,\"\"b\"\"\",98,"));
+}
+
+/// Needs `rsvg-convert` (Debian's librsvg2-bin): skipped, with a notice, when it is not installed.
+#[test]
+fn every_chart_renders_in_an_svg_only_viewer() {
+    let Ok(out) = std::process::Command::new("rsvg-convert")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!("NOTICE: rsvg-convert not installed (apt-get install librsvg2-bin); skipping");
+        return;
+    };
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    for (name, svg) in rendered() {
+        let src = dir.path().join(format!("{name}.svg"));
+        let png = dir.path().join(format!("{name}.png"));
+        std::fs::write(&src, &svg).unwrap();
+        let run = std::process::Command::new("rsvg-convert")
+            .arg("-o")
+            .arg(&png)
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let bytes = std::fs::read(&png).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 2_000,
+            "{name}"
+        );
+        if let Ok(keep) = std::env::var("LANTERN_KEEP_SVG") {
+            std::fs::copy(
+                &png,
+                std::path::Path::new(&keep).join(format!("{name}.png")),
+            )
+            .unwrap();
+            std::fs::copy(
+                &src,
+                std::path::Path::new(&keep).join(format!("{name}.svg")),
+            )
+            .unwrap();
+        }
+    }
+}
