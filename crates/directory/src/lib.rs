@@ -8,6 +8,7 @@ pub mod demo;
 pub mod ext;
 pub mod gazetteer;
 pub mod index;
+pub mod io;
 pub mod model;
 pub mod schedule;
 pub mod spec;

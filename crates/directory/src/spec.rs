@@ -1,5 +1,6 @@
 //! The HSDS 3.1 tables and their fields (name, kind, required, allowed values), as the specification's
-//! `datapackage.json` lists them; a test checks this table against the schema files.
+//! `datapackage.json` lists them, with `required` as the JSON schema files say (the tabular package also
+//! requires foreign keys that nested JSON leaves out); a test checks this table against the schema files.
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +128,7 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "organization_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "name",
@@ -158,7 +159,7 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "organization_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "program_id",
@@ -279,12 +280,12 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "link_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "taxonomy_term_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "link_type",
@@ -294,7 +295,7 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "link_entity",
                 kind: Kind::Str,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "value",
@@ -320,12 +321,12 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "service_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "location_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "description",
@@ -922,12 +923,12 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "resource_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "resource_type",
                 kind: Kind::Str,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "last_action_date",
@@ -999,7 +1000,7 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "service_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "valid_from",
@@ -1045,7 +1046,7 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "organization_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "identifier_scheme",
@@ -1102,12 +1103,12 @@ pub const TABLES: &[TableSpec] = &[
             FieldSpec {
                 name: "service_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
             FieldSpec {
                 name: "unit_id",
                 kind: Kind::Uuid,
-                required: true,
+                required: false,
             },
         ],
     },
