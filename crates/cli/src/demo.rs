@@ -17,6 +17,13 @@ pub struct DemoArgs {
     /// Address to serve on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: std::net::SocketAddr,
+    /// How much synthetic hotline data to load into a new demo (1 = three years of a national hotline,
+    /// about 35,000 cases and 150,000 contacts; 0 loads none).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// The seed of the synthetic data.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
 }
 
 /// The demo's accounts: (username, role, full name, password).
@@ -118,7 +125,24 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     common::init_logging(&s);
     let store = common::open_store(&s, true).await?;
-    ensure_demo(&*store).await?;
+    let hotline_id = ensure_demo(&*store).await?;
+    let any = lantern_store::CaseFilter {
+        limit: 1,
+        ..Default::default()
+    };
+    let (_, existing) = store
+        .list_cases(
+            &AuditCtx::system(Some(hotline_id.clone())),
+            &hotline_id,
+            &any,
+        )
+        .await?;
+    if existing == 0 && args.scale > 0.0 {
+        if !(0.0..=100.0).contains(&args.scale) {
+            anyhow::bail!("--scale: give a number from 0 to 100");
+        }
+        crate::demo_data::load(&*store, &hotline_id, args.seed, args.scale).await?;
+    }
 
     println!(
         "Lantern demo — data in {} (delete the folder to start over)",

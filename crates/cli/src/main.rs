@@ -4,6 +4,7 @@
 mod admin;
 mod common;
 mod demo;
+mod demo_data;
 mod link;
 mod screen;
 

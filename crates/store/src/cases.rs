@@ -387,6 +387,9 @@ pub struct ReviewItem {
 pub trait CaseStore: Send + Sync {
     /// Records a contact (and its determination) in one transaction.
     async fn create_contact(&self, ctx: &AuditCtx, new: &NewContact) -> Result<Contact>;
+    /// Records many contacts in one transaction (the demo loader and imports); returns each contact's id
+    /// and case id, in order. All or nothing.
+    async fn import_contacts(&self, ctx: &AuditCtx, batch: &[NewContact]) -> Result<Vec<(String, Option<String>)>>;
     /// A contact with its determinations.
     async fn contact(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<Contact>;
     /// Attaches a contact (and its determinations) to a case of the same hotline.

@@ -362,38 +362,41 @@ async fn insert_case(
     })
 }
 
-#[async_trait]
-impl CaseStore for This {
-    async fn create_contact(&self, ctx: &AuditCtx, new: &NewContact) -> Result<Contact> {
-        let ctx = &ctx.in_hotline(&new.hotline_id);
-        let keys = &self.keys;
-        let id = new_id();
-        let now = now_us();
-        let mut lease = self.lease().await?;
-        let mut tx = lease.conn().begin().await?;
-        let mut case_id = new.case_id.clone();
-        if let Some(cid) = &case_id {
-            fetch_case(&mut tx, keys, &new.hotline_id, cid).await?;
-            touch_case(&mut tx, cid).await?;
-        } else if let Some(open) = &new.open_case {
-            if open.hotline_id != new.hotline_id {
-                return Err(StoreError::Invalid(
-                    "a new case belongs to the contact's hotline".into(),
-                ));
-            }
-            case_id = Some(insert_case(&mut tx, keys, ctx, open).await?.id);
+/// Inserts a contact (opening its case and adding its parties when asked) with its determination and
+/// one audit event, inside `tx`.
+async fn insert_contact(
+    tx: &mut Tx<'_>,
+    keys: &Keyring,
+    ctx: &AuditCtx,
+    new: &NewContact,
+) -> Result<Contact> {
+    let ctx = &ctx.in_hotline(&new.hotline_id);
+
+    let id = new_id();
+    let now = now_us();
+    let mut case_id = new.case_id.clone();
+    if let Some(cid) = &case_id {
+        fetch_case(tx, keys, &new.hotline_id, cid).await?;
+        touch_case(tx, cid).await?;
+    } else if let Some(open) = &new.open_case {
+        if open.hotline_id != new.hotline_id {
+            return Err(StoreError::Invalid(
+                "a new case belongs to the contact's hotline".into(),
+            ));
         }
-        if !new.parties.is_empty() {
-            let Some(cid) = &case_id else {
-                return Err(StoreError::Invalid(
-                    "parties belong to a case: attach the contact to one".into(),
-                ));
-            };
-            for party in &new.parties {
-                insert_party(&mut tx, keys, ctx, &new.hotline_id, cid, party).await?;
-            }
+        case_id = Some(insert_case(tx, keys, ctx, open).await?.id);
+    }
+    if !new.parties.is_empty() {
+        let Some(cid) = &case_id else {
+            return Err(StoreError::Invalid(
+                "parties belong to a case: attach the contact to one".into(),
+            ));
+        };
+        for party in &new.parties {
+            insert_party(tx, keys, ctx, &new.hotline_id, cid, party).await?;
         }
-        sqlx::query(
+    }
+    sqlx::query(
             "INSERT INTO contacts (id, hotline_id, case_id, channel, signaler_type, category, language, state, zip, \
              location_precision, city, safe_to_talk, safe_contact, interpreter, narrative, occurred_at, created_by, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
@@ -416,12 +419,12 @@ impl CaseStore for This {
         .bind(new.occurred_at_us)
         .bind(&new.created_by)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        let mut determinations = Vec::new();
-        if let Some(d) = &new.determination {
-            let did = new_id();
-            sqlx::query(
+    let mut determinations = Vec::new();
+    if let Some(d) = &new.determination {
+        let did = new_id();
+        sqlx::query(
                 "INSERT INTO determinations (id, hotline_id, contact_id, case_id, answers, outcome, forms, minor_rule_applied, \
                  missing, reasons, rules_version, created_by, created_at, review_status) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -440,68 +443,94 @@ impl CaseStore for This {
             .bind(&new.created_by)
             .bind(now)
             .bind(d.needs_review.then_some("pending"))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-            determinations.push(Determination {
-                id: did,
-                contact_id: id.clone(),
-                case_id: case_id.clone(),
-                answers_json: d.answers_json.clone(),
-                outcome: d.outcome.clone(),
-                forms: d.forms.clone(),
-                minor_rule_applied: d.minor_rule_applied,
-                missing: d.missing.clone(),
-                reasons: d.reasons.clone(),
-                rules_version: d.rules_version.clone(),
-                created_by: new.created_by.clone(),
-                created_at_us: now,
-                review_status: d.needs_review.then(|| "pending".to_owned()),
-                reviewed_by: None,
-                reviewed_at_us: None,
-                review_comment: None,
-            });
-        }
-        // One event covers the contact and its determination: the hot path of intake.
-        let detail = match determinations.first() {
-            Some(d) => {
-                serde_json::json!({"channel": new.channel, "determination_id": d.id, "outcome": d.outcome,
-                                          "review": d.review_status.is_some()})
-            }
-            None => serde_json::json!({"channel": new.channel}),
-        };
-        append_audit(
-            &mut tx,
-            keys,
-            ctx,
-            "contact.create",
-            "contact",
-            Some(&id),
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
-        lease.done().durable().await?;
-        Ok(Contact {
-            id,
-            hotline_id: new.hotline_id.clone(),
+        determinations.push(Determination {
+            id: did,
+            contact_id: id.clone(),
             case_id: case_id.clone(),
-            channel: new.channel.clone(),
-            signaler_type: new.signaler_type.clone(),
-            category: new.category.clone(),
-            language: new.language.clone(),
-            state: new.state.clone(),
-            zip: new.zip.clone(),
-            city: new.city.clone(),
-            location_precision: new.location_precision.clone(),
-            safe_to_talk: new.safe_to_talk.clone(),
-            safe_contact: new.safe_contact.clone(),
-            interpreter: new.interpreter.clone(),
-            narrative: new.narrative.clone(),
-            occurred_at_us: new.occurred_at_us,
+            answers_json: d.answers_json.clone(),
+            outcome: d.outcome.clone(),
+            forms: d.forms.clone(),
+            minor_rule_applied: d.minor_rule_applied,
+            missing: d.missing.clone(),
+            reasons: d.reasons.clone(),
+            rules_version: d.rules_version.clone(),
             created_by: new.created_by.clone(),
             created_at_us: now,
-            determinations,
-        })
+            review_status: d.needs_review.then(|| "pending".to_owned()),
+            reviewed_by: None,
+            reviewed_at_us: None,
+            review_comment: None,
+        });
+    }
+    // One event covers the contact and its determination: the hot path of intake.
+    let detail = match determinations.first() {
+        Some(d) => {
+            serde_json::json!({"channel": new.channel, "determination_id": d.id, "outcome": d.outcome,
+                                          "review": d.review_status.is_some()})
+        }
+        None => serde_json::json!({"channel": new.channel}),
+    };
+    append_audit(
+        tx,
+        keys,
+        ctx,
+        "contact.create",
+        "contact",
+        Some(&id),
+        &detail,
+    )
+    .await?;
+    Ok(Contact {
+        id,
+        hotline_id: new.hotline_id.clone(),
+        case_id: case_id.clone(),
+        channel: new.channel.clone(),
+        signaler_type: new.signaler_type.clone(),
+        category: new.category.clone(),
+        language: new.language.clone(),
+        state: new.state.clone(),
+        zip: new.zip.clone(),
+        city: new.city.clone(),
+        location_precision: new.location_precision.clone(),
+        safe_to_talk: new.safe_to_talk.clone(),
+        safe_contact: new.safe_contact.clone(),
+        interpreter: new.interpreter.clone(),
+        narrative: new.narrative.clone(),
+        occurred_at_us: new.occurred_at_us,
+        created_by: new.created_by.clone(),
+        created_at_us: now,
+        determinations,
+    })
+}
+
+#[async_trait]
+impl CaseStore for This {
+    async fn create_contact(&self, ctx: &AuditCtx, new: &NewContact) -> Result<Contact> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
+        let c = insert_contact(&mut tx, &self.keys, ctx, new).await?;
+        tx.commit().await?;
+        lease.done().durable().await?;
+        Ok(c)
+    }
+
+    async fn import_contacts(
+        &self,
+        ctx: &AuditCtx,
+        batch: &[NewContact],
+    ) -> Result<Vec<(String, Option<String>)>> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for new in batch {
+            let c = insert_contact(&mut tx, &self.keys, ctx, new).await?;
+            ids.push((c.id, c.case_id));
+        }
+        tx.commit().await?;
+        lease.done().durable().await?;
+        Ok(ids)
     }
 
     async fn contact(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<Contact> {
