@@ -1,0 +1,204 @@
+//! Gap analysis: per state, what survivors needed (cases needing a service type, for a population)
+//! against the vetted directory resources of that service type serving that population, per case
+//! and per 100,000 residents, ranked with the largest gaps first.
+
+use crate::geo::population_2020;
+use crate::svg::{Choropleth, Datum};
+use lantern_domain::codes::{Population, ServiceType, UsState};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// Cases in a state that needed a service type, for a population (from referrals and needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Need {
+    /// The state.
+    pub state: UsState,
+    /// The service type needed.
+    pub service: ServiceType,
+    /// The population the people belong to (men, minors, labor trafficking survivors, …).
+    pub population: Population,
+    /// How many cases needed it.
+    pub cases: u64,
+}
+
+/// Vetted directory resources in a state offering a service type to a population (a resource
+/// serving several populations is counted under each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supply {
+    /// The state.
+    pub state: UsState,
+    /// The service type offered.
+    pub service: ServiceType,
+    /// The population served.
+    pub population: Population,
+    /// How many vetted resources.
+    pub resources: u64,
+}
+
+/// One gap: a state, service type and population with its figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The state.
+    pub state: UsState,
+    /// The service type.
+    pub service: ServiceType,
+    /// The population.
+    pub population: Population,
+    /// Cases that needed it.
+    pub cases: u64,
+    /// Vetted resources offering it.
+    pub resources: u64,
+    /// Cases per resource (`None` when there is no resource at all: the largest gap).
+    pub cases_per_resource: Option<f64>,
+    /// Cases needing it per 100,000 residents of the state.
+    pub cases_per_100k: f64,
+    /// Resources per 100,000 residents of the state.
+    pub resources_per_100k: f64,
+}
+
+/// Joins needs and supply per (state, service, population) and ranks the gaps: first those with no
+/// resource at all (most cases first), then by cases per resource (highest first); ties by state
+/// code. Rows with no case are left out (no need, no gap).
+pub fn gaps(needs: &[Need], supply: &[Supply]) -> Vec<Gap> {
+    let mut cases: HashMap<(UsState, ServiceType, Population), u64> = HashMap::new();
+    for n in needs {
+        *cases.entry((n.state, n.service, n.population)).or_default() += n.cases;
+    }
+    let mut res: HashMap<(UsState, ServiceType, Population), u64> = HashMap::new();
+    for s in supply {
+        *res.entry((s.state, s.service, s.population)).or_default() += s.resources;
+    }
+    let pop = population_2020();
+    let mut out: Vec<Gap> = cases
+        .into_iter()
+        .filter(|(_, c)| *c > 0)
+        .map(|(k @ (state, service, population), cases)| {
+            let resources = res.get(&k).copied().unwrap_or(0);
+            let per = |n: u64| n as f64 * 100_000.0 / pop[&state] as f64;
+            Gap {
+                state,
+                service,
+                population,
+                cases,
+                resources,
+                cases_per_resource: (resources > 0).then(|| cases as f64 / resources as f64),
+                cases_per_100k: per(cases),
+                resources_per_100k: per(resources),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let rank = |g: &Gap| {
+            (
+                g.resources == 0,
+                g.cases_per_resource.unwrap_or(g.cases as f64),
+            )
+        };
+        let (ra, rb) = (rank(a), rank(b));
+        rb.0.cmp(&ra.0)
+            .then(rb.1.total_cmp(&ra.1))
+            .then(b.cases.cmp(&a.cases))
+            .then(a.state.cmp(&b.state))
+            .then(a.service.cmp(&b.service))
+            .then(a.population.cmp(&b.population))
+    });
+    out
+}
+
+/// A map of one service type and population's gaps: cases per resource by state (states with cases
+/// but no resource show "no resource").
+pub fn gap_map(gaps: &[Gap], service: ServiceType, population: Population) -> Choropleth {
+    let values: BTreeMap<UsState, Datum> = gaps
+        .iter()
+        .filter(|g| g.service == service && g.population == population)
+        .map(|g| {
+            (
+                g.state,
+                g.cases_per_resource
+                    .map_or_else(|| Datum::Hidden("no resource".into()), Datum::Number),
+            )
+        })
+        .collect();
+    Choropleth {
+        id: format!("gap-{}-{}", service.code(), population.code()),
+        title: format!(
+            "{} for {}: cases per resource",
+            service.label(),
+            population.label()
+        ),
+        description: format!(
+            "Cases needing {} for {}, per vetted resource, by state; grey states have cases but no resource.",
+            service.label().to_lowercase(),
+            population.label().to_lowercase()
+        ),
+        value_label: "Cases per resource".into(),
+        values,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_without_any_resource_rank_first_then_by_cases_per_resource() {
+        use Population::Men;
+        use ServiceType::EmergencyShelter as S;
+        let needs = [
+            Need {
+                state: UsState::Tx,
+                service: S,
+                population: Men,
+                cases: 12,
+            },
+            Need {
+                state: UsState::Ca,
+                service: S,
+                population: Men,
+                cases: 30,
+            },
+            Need {
+                state: UsState::Wy,
+                service: S,
+                population: Men,
+                cases: 2,
+            },
+            Need {
+                state: UsState::Ny,
+                service: S,
+                population: Men,
+                cases: 0,
+            },
+        ];
+        let supply = [
+            Supply {
+                state: UsState::Tx,
+                service: S,
+                population: Men,
+                resources: 2,
+            },
+            Supply {
+                state: UsState::Ca,
+                service: S,
+                population: Men,
+                resources: 10,
+            },
+            Supply {
+                state: UsState::Ny,
+                service: S,
+                population: Men,
+                resources: 4,
+            },
+        ];
+        let g = gaps(&needs, &supply);
+        let order: Vec<UsState> = g.iter().map(|g| g.state).collect();
+        assert_eq!(order, [UsState::Wy, UsState::Tx, UsState::Ca]);
+        assert_eq!(g[0].cases_per_resource, None);
+        assert_eq!(g[1].cases_per_resource, Some(6.0));
+        // Wyoming: 2 cases among 576,851 residents.
+        assert!((g[0].cases_per_100k - 0.3467).abs() < 1e-3);
+        let m = gap_map(&g, S, Men);
+        assert_eq!(m.values[&UsState::Wy], Datum::Hidden("no resource".into()));
+        assert_eq!(m.values[&UsState::Tx], Datum::Number(6.0));
+    }
+}
