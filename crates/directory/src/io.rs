@@ -696,3 +696,180 @@ pub fn import_ndjson_tables(
     }
     apply(dir, file, records, mode)
 }
+
+/// Exports the directory as HSDS JSON: an array of full `service` objects, each with its phones,
+/// schedules, service areas, languages, funding, cost options, required documents, contacts,
+/// additional URLs, attributes (with their taxonomy term and taxonomy), its organisation, and its
+/// services at locations with their location (addresses, phones, languages, accessibility, schedules).
+/// Records linked to no service (unused taxonomy terms, an organisation's own phones) are not in this
+/// form; use [`export_datapackage`] or [`export_ndjson`] for a complete copy.
+pub fn export_json(dir: &Directory) -> Value {
+    use crate::model::to_map;
+    fn linked<T: serde::Serialize>(rows: impl Iterator<Item = T>) -> Value {
+        Value::Array(rows.map(|r| Value::Object(to_map(&r))).collect())
+    }
+    let attrs = |id: &str| -> Value {
+        Value::Array(
+            dir.attribute
+                .values()
+                .filter(|a| a.link_id.as_deref() == Some(id))
+                .map(|a| {
+                    let mut m = to_map(a);
+                    if let Some(t) = a
+                        .taxonomy_term_id
+                        .as_deref()
+                        .and_then(|t| dir.taxonomy_term.get(t))
+                    {
+                        let mut tm = to_map(t);
+                        if let Some(tx) = t.taxonomy_id.as_deref().and_then(|x| dir.taxonomy.get(x))
+                        {
+                            tm.insert("taxonomy_detail".into(), Value::Object(to_map(tx)));
+                        }
+                        m.insert("taxonomy_term".into(), Value::Object(tm));
+                    }
+                    Value::Object(m)
+                })
+                .collect(),
+        )
+    };
+    let by = |v: &Option<String>, id: &str| v.as_deref() == Some(id);
+    let mut out = Vec::new();
+    for s in dir.service.values() {
+        let id = s.id.as_str();
+        let mut m = to_map(s);
+        m.insert(
+            "phones".into(),
+            linked(
+                dir.phone
+                    .values()
+                    .filter(|x| by(&x.service_id, id) && x.service_at_location_id.is_none()),
+            ),
+        );
+        m.insert(
+            "schedules".into(),
+            linked(
+                dir.schedule
+                    .values()
+                    .filter(|x| by(&x.service_id, id) && x.service_at_location_id.is_none()),
+            ),
+        );
+        m.insert(
+            "service_areas".into(),
+            linked(dir.service_area.values().filter(|x| by(&x.service_id, id))),
+        );
+        m.insert(
+            "languages".into(),
+            linked(dir.language.values().filter(|x| by(&x.service_id, id))),
+        );
+        m.insert(
+            "funding".into(),
+            linked(dir.funding.values().filter(|x| by(&x.service_id, id))),
+        );
+        m.insert(
+            "cost_options".into(),
+            linked(dir.cost_option.values().filter(|x| by(&x.service_id, id))),
+        );
+        m.insert(
+            "required_documents".into(),
+            linked(
+                dir.required_document
+                    .values()
+                    .filter(|x| by(&x.service_id, id)),
+            ),
+        );
+        m.insert(
+            "contacts".into(),
+            linked(dir.contact.values().filter(|x| by(&x.service_id, id))),
+        );
+        m.insert(
+            "additional_urls".into(),
+            linked(dir.url.values().filter(|x| by(&x.service_id, id))),
+        );
+        m.insert("attributes".into(), attrs(id));
+        if let Some(o) = s
+            .organization_id
+            .as_deref()
+            .and_then(|o| dir.organization.get(o))
+        {
+            m.insert("organization".into(), Value::Object(to_map(o)));
+        }
+        let sals: Vec<Value> = dir
+            .service_at_location
+            .values()
+            .filter(|x| by(&x.service_id, id))
+            .map(|sal| {
+                let sid = sal.id.as_str();
+                let mut sm = to_map(sal);
+                sm.insert(
+                    "phones".into(),
+                    linked(
+                        dir.phone
+                            .values()
+                            .filter(|x| by(&x.service_at_location_id, sid)),
+                    ),
+                );
+                sm.insert(
+                    "schedules".into(),
+                    linked(
+                        dir.schedule
+                            .values()
+                            .filter(|x| by(&x.service_at_location_id, sid)),
+                    ),
+                );
+                sm.insert(
+                    "contacts".into(),
+                    linked(
+                        dir.contact
+                            .values()
+                            .filter(|x| by(&x.service_at_location_id, sid)),
+                    ),
+                );
+                sm.insert(
+                    "service_areas".into(),
+                    linked(
+                        dir.service_area
+                            .values()
+                            .filter(|x| by(&x.service_at_location_id, sid)),
+                    ),
+                );
+                if let Some(l) = sal.location_id.as_deref().and_then(|l| dir.location.get(l)) {
+                    let lid = l.id.as_str();
+                    let mut lm = to_map(l);
+                    lm.insert(
+                        "addresses".into(),
+                        linked(dir.address.values().filter(|x| by(&x.location_id, lid))),
+                    );
+                    lm.insert(
+                        "phones".into(),
+                        linked(dir.phone.values().filter(|x| by(&x.location_id, lid))),
+                    );
+                    lm.insert(
+                        "languages".into(),
+                        linked(dir.language.values().filter(|x| by(&x.location_id, lid))),
+                    );
+                    lm.insert(
+                        "accessibility".into(),
+                        linked(
+                            dir.accessibility
+                                .values()
+                                .filter(|x| by(&x.location_id, lid)),
+                        ),
+                    );
+                    lm.insert(
+                        "schedules".into(),
+                        linked(dir.schedule.values().filter(|x| {
+                            by(&x.location_id, lid)
+                                && x.service_id.is_none()
+                                && x.service_at_location_id.is_none()
+                        })),
+                    );
+                    sm.insert("location".into(), Value::Object(lm));
+                }
+                Value::Object(sm)
+            })
+            .collect();
+        m.insert("service_at_locations".into(), Value::Array(sals));
+        out.push(Value::Object(m));
+    }
+    Value::Array(out)
+}

@@ -185,3 +185,28 @@ fn the_table_specification_agrees_with_the_hsds_schema_files() {
         }
     }
 }
+
+#[test]
+fn services_exported_as_full_hsds_objects_import_back_to_the_same_tables() {
+    let dir = generate(5, 200);
+    let text = lantern_directory::io::export_json(&dir).to_string();
+    let mut back = Directory::default();
+    import_json(
+        &mut back,
+        "export.json",
+        &text,
+        Some("service"),
+        Mode::Strict,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.service, dir.service);
+    assert_eq!(back.organization, dir.organization);
+    assert_eq!(back.service_at_location, dir.service_at_location);
+    assert_eq!(back.location, dir.location);
+    assert_eq!(back.address, dir.address);
+    assert_eq!(back.schedule, dir.schedule);
+    assert_eq!(back.language, dir.language);
+    assert_eq!(back.phone, dir.phone);
+    assert_eq!(back.attribute, dir.attribute);
+    assert_eq!(back.service_area, dir.service_area);
+}
