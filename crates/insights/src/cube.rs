@@ -143,22 +143,29 @@ impl Dim {
         Dim::ReferralStatus,
     ];
 
+    /// The dimension's name, as fields are named (`signaler_type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dim::Month => "month",
+            Dim::State => "state",
+            Dim::Form => "form",
+            Dim::Typology => "typology",
+            Dim::Channel => "channel",
+            Dim::SignalerType => "signaler_type",
+            Dim::Outcome => "outcome",
+            Dim::ReferralStatus => "referral_status",
+        }
+    }
+
     /// Parses a dimension's name (`state`, `form`, `signaler_type`, …) as the CLI's `--group-by`.
     pub fn parse(s: &str) -> Result<Dim, String> {
-        let all = [
-            "month",
-            "state",
-            "form",
-            "typology",
-            "channel",
-            "signaler_type",
-            "outcome",
-            "referral_status",
-        ];
-        all.iter()
-            .position(|n| *n == s.trim())
-            .map(|i| Dim::ALL[i])
-            .ok_or_else(|| format!("unknown dimension `{s}`; allowed: {}", all.join(", ")))
+        Dim::ALL
+            .into_iter()
+            .find(|d| d.name() == s.trim())
+            .ok_or_else(|| {
+                let all: Vec<&str> = Dim::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown dimension `{s}`; allowed: {}", all.join(", "))
+            })
     }
 
     /// (shift, bits) of the dimension in a packed key.
@@ -471,6 +478,170 @@ mod tests {
         assert_eq!(
             Dim::parse("venue").unwrap_err(),
             "unknown dimension `venue`; allowed: month, state, form, typology, channel, signaler_type, outcome, referral_status"
+        );
+    }
+}
+
+/// Which measure of [`Counts`] a table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Contacts.
+    Contacts,
+    /// Substantive signals.
+    Substantive,
+    /// Cases.
+    Cases,
+    /// Potential victims.
+    Victims,
+    /// Referrals.
+    Referrals,
+}
+
+impl Measure {
+    /// The measure's value in a row (negative sums, which only a corrupt cube has, count as 0).
+    pub fn of(self, c: &Counts) -> u64 {
+        let v = match self {
+            Measure::Contacts => c.contacts,
+            Measure::Substantive => c.substantive,
+            Measure::Cases => c.cases,
+            Measure::Victims => c.victims,
+            Measure::Referrals => c.referrals,
+        };
+        v.max(0) as u64
+    }
+}
+
+impl Cube {
+    /// A gate table of one measure by one dimension (`cols` `None`) or two, over the filtered cells,
+    /// with every category that occurs (zeros included in two-way tables), ready for
+    /// [`crate::gate::publish`]. `universe` names what is counted; tables with the same universe
+    /// share totals in a release, so use one universe per (measure, filter).
+    pub fn table(
+        &self,
+        id: &str,
+        universe: &str,
+        filter: &Filter,
+        measure: Measure,
+        rows: Dim,
+        cols: Option<Dim>,
+    ) -> crate::gate::Table {
+        use crate::gate::{Dimension, Table};
+        let group: Vec<Dim> = std::iter::once(rows).chain(cols).collect();
+        let found = self.query(filter, &group);
+        let name = |d: Dim| d.name();
+        let mut row_labels: Vec<String> = Vec::new();
+        let mut col_labels: Vec<String> = Vec::new();
+        for r in &found {
+            let rl = r.code(rows).unwrap_or_default();
+            if !row_labels.contains(&rl) {
+                row_labels.push(rl);
+            }
+            if let Some(cd) = cols {
+                let cl = r.code(cd).unwrap_or_default();
+                if !col_labels.contains(&cl) {
+                    col_labels.push(cl);
+                }
+            }
+        }
+        let width = if cols.is_some() { col_labels.len() } else { 1 };
+        let mut cells = vec![vec![0u64; width]; row_labels.len()];
+        for r in &found {
+            let ri = row_labels
+                .iter()
+                .position(|l| Some(l) == r.code(rows).as_ref())
+                .unwrap_or(0);
+            let ci = cols.map_or(0, |cd| {
+                col_labels
+                    .iter()
+                    .position(|l| Some(l) == r.code(cd).as_ref())
+                    .unwrap_or(0)
+            });
+            cells[ri][ci] += measure.of(&r.counts);
+        }
+        Table {
+            id: id.to_owned(),
+            universe: universe.to_owned(),
+            rows: Dimension::new(name(rows), row_labels),
+            cols: cols.map(|cd| Dimension::new(name(cd), col_labels)),
+            cells,
+        }
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn a_cube_table_goes_through_the_gate_with_shared_totals() {
+        let mut cube = Cube::new();
+        let base = CubeKey {
+            month: YearMonth::new(2026, 1).unwrap(),
+            state: Some(UsState::Tx),
+            form: CaseForm::Sex,
+            typology: Typology::EscortServices,
+            channel: Channel::Phone,
+            signaler_type: SignalerType::Anonymous,
+            outcome: Outcome::LikelyTrafficking,
+            referral_status: None,
+        };
+        let one = Counts {
+            cases: 1,
+            ..Counts::default()
+        };
+        for (state, form, n) in [
+            (UsState::Tx, CaseForm::Sex, 9),
+            (UsState::Tx, CaseForm::Labor, 1),
+            (UsState::Ca, CaseForm::Sex, 7),
+            (UsState::Ca, CaseForm::Labor, 8),
+            (UsState::Ny, CaseForm::Labor, 6),
+        ] {
+            for _ in 0..n {
+                cube.add(
+                    &CubeKey {
+                        state: Some(state),
+                        form,
+                        ..base
+                    },
+                    one,
+                );
+            }
+        }
+        let f = Filter::default();
+        let by_form = cube.table(
+            "by_form",
+            "cases",
+            &f,
+            Measure::Cases,
+            Dim::State,
+            Some(Dim::Form),
+        );
+        let by_state = cube.table("by_state", "cases", &f, Measure::Cases, Dim::State, None);
+        assert_eq!(by_form.cells.iter().flatten().sum::<u64>(), 31);
+        let release = crate::gate::publish(&[by_form, by_state], &Default::default()).unwrap();
+        assert!(
+            crate::gate::attack(&release)
+                .breaches(&release.config)
+                .is_empty()
+        );
+        let tx = release.tables[0]
+            .rows
+            .labels
+            .iter()
+            .position(|l| l == "TX")
+            .unwrap();
+        let labor = release.tables[0]
+            .cols
+            .as_ref()
+            .unwrap()
+            .labels
+            .iter()
+            .position(|l| l == "labor")
+            .unwrap();
+        assert_eq!(
+            release.tables[0].cells[tx][labor],
+            crate::gate::Cell::FewerThan(3)
         );
     }
 }
