@@ -553,7 +553,11 @@ impl SearchIndex {
                 self.areas.entry(a.clone()).or_default().push(slot);
             }
             for w in e.words.iter().collect::<BTreeSet<_>>() {
-                self.words.entry(w.clone()).or_default().push(slot);
+                // Posting lists stay sorted so queries can intersect them without sorting.
+                let list = self.words.entry(w.clone()).or_default();
+                if let Err(pos) = list.binary_search(&slot) {
+                    list.insert(pos, slot);
+                }
             }
             self.by_service
                 .entry(e.service_id.clone())
@@ -638,11 +642,8 @@ impl SearchIndex {
             }
             lists.sort_by_key(|l| l.len());
             let mut set: Vec<u32> = lists[0].clone();
-            set.sort_unstable();
             for l in &lists[1..] {
-                let mut other = (*l).clone();
-                other.sort_unstable();
-                set.retain(|x| other.binary_search(x).is_ok());
+                set.retain(|x| l.binary_search(x).is_ok());
             }
             Some(set)
         };
