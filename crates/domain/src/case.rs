@@ -1,25 +1,19 @@
 //! What is coded about a case beyond its status and form: venues and industries, places, risk factors,
 //! recruitment, and the means of control — stored as one JSON document with the case.
 
-use crate::codes::{Means, RecruiterRelation, Recruitment, RiskFactor, Typology};
+use crate::codes::{Means, RecruiterRelation, Recruitment, RiskFactor, Typology, UsState};
 use serde::{Deserialize, Serialize};
 
-/// USPS codes of the states, the District of Columbia and the territories.
-pub const US_STATES: [&str; 56] = [
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
-    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
-    "WV", "WI", "WY", "PR", "GU", "VI", "AS", "MP",
-];
+/// Every USPS state code Lantern knows (the states, DC and Puerto Rico), in [`UsState`]'s order.
+pub fn us_states() -> Vec<&'static str> {
+    UsState::ALL.iter().map(|s| s.code()).collect()
+}
 
 /// Parses a USPS state code (case-insensitive), or says what is allowed.
 pub fn us_state(raw: &str) -> Result<String, String> {
-    let s = raw.trim().to_uppercase();
-    if US_STATES.contains(&s.as_str()) {
-        Ok(s)
-    } else {
-        Err(format!("`{raw}` is not a USPS state code such as TX or NY"))
-    }
+    UsState::parse_usps(raw)
+        .map(|s| s.code().to_owned())
+        .map_err(|_| format!("`{raw}` is not a USPS state code such as TX or NY"))
 }
 
 /// Parses a 5-digit ZIP code (ZIP+4 is cut to 5).

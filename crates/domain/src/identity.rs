@@ -3,32 +3,13 @@
 //! "José  PÉREZ" in TX and "jose perez" in TX match while the same name in another state does not.
 
 use crate::codes::IdentifierKind;
+use crate::values::PhoneE164;
 
-/// Normalises a phone number to E.164. US numbers may omit `+1`; other countries need `+`.
+/// Normalises a phone number to E.164 (see [`PhoneE164::parse`], the one place its rules live).
 pub fn phone_e164(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
-    if let Some(c) = trimmed
-        .chars()
-        .find(|c| !(c.is_ascii_digit() || " +-().".contains(*c)))
-    {
-        return Err(format!("unexpected character {c:?} in a phone number"));
-    }
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let e164 = if trimmed.starts_with('+') {
-        format!("+{digits}")
-    } else if digits.len() == 10 {
-        format!("+1{digits}")
-    } else if digits.len() == 11 && digits.starts_with('1') {
-        format!("+{digits}")
-    } else {
-        return Err(
-            "expected a US number of 10 digits, or an international number starting with +".into(),
-        );
-    };
-    if !(8..=16).contains(&e164.len()) {
-        return Err("an international number has 7 to 15 digits".into());
-    }
-    Ok(e164)
+    PhoneE164::parse(raw)
+        .map(|p| p.as_str().to_owned())
+        .map_err(|e| e.to_string())
 }
 
 /// Normalises an email address, or says why it is not one.
@@ -116,6 +97,10 @@ mod tests {
         assert_eq!(phone_e164("1-555-201-3344").unwrap(), "+15552013344");
         assert_eq!(phone_e164("+52 55 1234 5678").unwrap(), "+525512345678");
         assert!(phone_e164("555-CALL").is_err());
+        assert!(
+            phone_e164("(055) 201-3344").is_err(),
+            "US area codes start with 2-9"
+        );
         assert!(phone_e164("12345").is_err());
     }
 

@@ -297,7 +297,7 @@ struct ListPage {
     to: String,
     statuses: Vec<(&'static str, &'static str)>,
     forms: Vec<(&'static str, &'static str)>,
-    states: &'static [&'static str],
+    states: Vec<&'static str>,
 }
 
 /// The search form (all optional).
@@ -375,7 +375,7 @@ async fn list_page(state: &AppState, p: &Principal, f: SearchForm) -> PageResult
             .iter()
             .map(|s| (s.code(), s.label()))
             .collect(),
-        states: &lantern_domain::case::US_STATES,
+        states: lantern_domain::case::us_states(),
     })
 }
 

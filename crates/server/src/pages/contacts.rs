@@ -14,7 +14,6 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use lantern_domain::case::US_STATES;
 use lantern_domain::codes::{
     Action, Category, Channel, IdentifierKind, Means, MeansClass, PartyRole, Purpose, SignalerType,
 };
@@ -34,7 +33,7 @@ struct NewContactPage {
     channels: Vec<Opt>,
     signalers: Vec<Opt>,
     categories: Vec<Opt>,
-    states: &'static [&'static str],
+    states: Vec<&'static str>,
     purposes: Vec<Opt>,
     actions: Vec<Opt>,
     means: Vec<(&'static str, &'static str, &'static str)>,
@@ -52,7 +51,7 @@ pub async fn new(State(state): State<AppState>, p: Principal) -> PageResult {
         channels: opts(Channel::ALL, Channel::code, Channel::label),
         signalers: opts(SignalerType::ALL, SignalerType::code, SignalerType::label),
         categories: opts(Category::ALL, Category::code, Category::label),
-        states: &US_STATES,
+        states: lantern_domain::case::us_states(),
         purposes: opts(Purpose::ALL, Purpose::code, Purpose::label),
         actions: opts(Action::ALL, Action::code, Action::label),
         means: Means::ALL
