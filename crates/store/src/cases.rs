@@ -382,6 +382,25 @@ pub struct ReviewItem {
     pub case_number: Option<i64>,
 }
 
+/// Filters for the contact list.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    /// Channel code.
+    pub channel: Option<String>,
+    /// Only contacts of this case.
+    pub case_id: Option<String>,
+    /// Only contacts of no case.
+    pub unattached: bool,
+    /// Happened at or after, Unix microseconds.
+    pub from_us: Option<i64>,
+    /// Happened before.
+    pub to_us: Option<i64>,
+    /// Page size (1 to 500).
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
 /// The core loop's persistence. Every read that returns personal data is audited.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
@@ -389,7 +408,35 @@ pub trait CaseStore: Send + Sync {
     async fn create_contact(&self, ctx: &AuditCtx, new: &NewContact) -> Result<Contact>;
     /// Records many contacts in one transaction (the demo loader and imports); returns each contact's id
     /// and case id, in order. All or nothing.
-    async fn import_contacts(&self, ctx: &AuditCtx, batch: &[NewContact]) -> Result<Vec<(String, Option<String>)>>;
+    async fn import_contacts(
+        &self,
+        ctx: &AuditCtx,
+        batch: &[NewContact],
+    ) -> Result<Vec<(String, Option<String>)>>;
+    /// A page of contacts (with their determinations), newest first, and the total count.
+    async fn list_contacts(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        filter: &ContactFilter,
+    ) -> Result<(Vec<Contact>, i64)>;
+    /// Replaces a party's facts and identifiers (its role and case stay).
+    async fn update_party(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        party_id: &str,
+        new: &NewParty,
+    ) -> Result<Party>;
+    /// Tasks of a hotline, open ones first by due date; only one assignee's when given.
+    async fn list_tasks(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        assignee_id: Option<&str>,
+        include_done: bool,
+        limit: i64,
+    ) -> Result<Vec<Task>>;
     /// A contact with its determinations.
     async fn contact(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<Contact>;
     /// Attaches a contact (and its determinations) to a case of the same hotline.

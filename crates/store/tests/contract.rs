@@ -992,3 +992,115 @@ async fn an_intake_opens_its_case_and_parties_in_one_transaction() {
         ));
     }
 }
+
+#[tokio::test]
+async fn contacts_and_tasks_are_listed_and_a_party_is_rewritten() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+        s.create_contact(&ctx(), &contact(&a, Some(&case.id), false))
+            .await
+            .unwrap();
+        let mut sms = contact(&a, None, false);
+        sms.channel = "sms".into();
+        s.create_contact(&ctx(), &sms).await.unwrap();
+        let all = lantern_store::ContactFilter {
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(s.list_contacts(&ctx(), &a, &all).await.unwrap().1, 2);
+        let loose = lantern_store::ContactFilter {
+            unattached: true,
+            ..all.clone()
+        };
+        let (rows, n) = s.list_contacts(&ctx(), &a, &loose).await.unwrap();
+        assert_eq!((n, rows[0].channel.as_str()), (1, "sms"));
+        assert_eq!(rows[0].determinations.len(), 1);
+        let phone = lantern_store::ContactFilter {
+            channel: Some("phone".into()),
+            ..all.clone()
+        };
+        assert_eq!(
+            s.list_contacts(&ctx(), &a, &phone).await.unwrap().0[0]
+                .case_id
+                .as_deref(),
+            Some(case.id.as_str())
+        );
+
+        s.add_task(&ctx(), &a, &case.id, "later", None, None)
+            .await
+            .unwrap();
+        let t = s
+            .add_task(&ctx(), &a, &case.id, "soon", Some(1), None)
+            .await
+            .unwrap();
+        let tasks = s.list_tasks(&ctx(), &a, None, false, 10).await.unwrap();
+        assert_eq!(
+            tasks.iter().map(|t| t.title.as_str()).collect::<Vec<_>>(),
+            ["soon", "later"],
+            "due first"
+        );
+        s.set_task_done(&ctx(), &a, &t.id, true).await.unwrap();
+        assert_eq!(
+            s.list_tasks(&ctx(), &a, None, false, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            s.list_tasks(&ctx(), &a, None, true, 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+
+        let p = s
+            .add_party(
+                &ctx(),
+                &a,
+                &lantern_store::NewParty {
+                    case_id: case.id.clone(),
+                    role: "potential_victim".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let rewritten = s
+            .update_party(
+                &ctx(),
+                &a,
+                &p.id,
+                &lantern_store::NewParty {
+                    age: Some(19),
+                    identifiers: vec![lantern_store::NewIdentifier {
+                        kind: "email".into(),
+                        value: "x@y.org".into(),
+                        lookup: Some("x@y.org".into()),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                rewritten.age,
+                rewritten.identifiers.len(),
+                rewritten.role.as_str()
+            ),
+            (Some(19), 1, "potential_victim")
+        );
+        let by_email = s
+            .open_cases_sharing(
+                &a,
+                &[("email".into(), db.keys.blind_index("email", "x@y.org"))],
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_email.len(), 1);
+    }
+}

@@ -533,6 +533,181 @@ impl CaseStore for This {
         Ok(ids)
     }
 
+    async fn list_contacts(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        f: &ContactFilter,
+    ) -> Result<(Vec<Contact>, i64)> {
+        const WHERE: &str = " FROM contacts WHERE hotline_id = $1 AND ($2 IS NULL OR channel = $2) \
+            AND ($3 IS NULL OR case_id = $3) AND ($4 = FALSE OR case_id IS NULL) \
+            AND ($5 IS NULL OR occurred_at >= $5) AND ($6 IS NULL OR occurred_at < $6)";
+        macro_rules! bind_filters {
+            ($q:expr) => {
+                $q.bind(hotline_id)
+                    .bind(&f.channel)
+                    .bind(&f.case_id)
+                    .bind(f.unattached)
+                    .bind(f.from_us)
+                    .bind(f.to_us)
+            };
+        }
+        let total: i64 = bind_filters!(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n{WHERE}"
+        ))))
+        .fetch_one(self.r())
+        .await?
+        .try_get("n")?;
+        let rows = bind_filters!(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {}{WHERE} ORDER BY occurred_at DESC, id DESC LIMIT $7 OFFSET $8",
+            contact_columns!()
+        ))))
+        .bind(f.limit.clamp(1, 500))
+        .bind(f.offset.max(0))
+        .fetch_all(self.r())
+        .await?;
+        let mut list = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut c = contact_from_row(&self.keys, r)?;
+            let drows = sqlx::query(concat!(
+                "SELECT ",
+                determination_columns!(),
+                " FROM determinations WHERE contact_id = $1 ORDER BY created_at, id"
+            ))
+            .bind(&c.id)
+            .fetch_all(self.r())
+            .await?;
+            c.determinations = drows
+                .iter()
+                .map(|d| determination_from_row(&self.keys, d))
+                .collect::<Result<_>>()?;
+            list.push(c);
+        }
+        self.audit(
+            ctx,
+            "contact.list",
+            "contact",
+            None,
+            serde_json::json!({"count": list.len()}),
+        )
+        .await?;
+        Ok((list, total))
+    }
+
+    async fn update_party(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        party_id: &str,
+        new: &NewParty,
+    ) -> Result<Party> {
+        let ctx = &ctx.in_hotline(hotline_id);
+        let keys = &self.keys;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
+        let row = sqlx::query("SELECT case_id FROM parties WHERE hotline_id = $1 AND id = $2")
+            .bind(hotline_id)
+            .bind(party_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("party"))?;
+        let case_id: String = row.try_get("case_id")?;
+        sqlx::query("UPDATE parties SET gender = $1, age = $2, age_band = $3, nationality = $4, details = $5, updated_at = $6 WHERE id = $7")
+            .bind(&new.gender)
+            .bind(new.age)
+            .bind(&new.age_band)
+            .bind(&new.nationality)
+            .bind(enc_opt(keys, "parties", "details", party_id, new.details.as_deref()))
+            .bind(now_us())
+            .bind(party_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM party_identifiers WHERE party_id = $1")
+            .bind(party_id)
+            .execute(&mut *tx)
+            .await?;
+        for ident in &new.identifiers {
+            let iid = new_id();
+            sqlx::query("INSERT INTO party_identifiers (id, hotline_id, party_id, case_id, kind, value, bidx) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&iid)
+                .bind(hotline_id)
+                .bind(party_id)
+                .bind(&case_id)
+                .bind(&ident.kind)
+                .bind(keys.encrypt_str(&binding("party_identifiers", "value", &iid), &ident.value))
+                .bind(ident.lookup.as_ref().map(|l| keys.blind_index(&ident.kind, l)))
+                .execute(&mut *tx)
+                .await?;
+        }
+        touch_case(&mut tx, &case_id).await?;
+        append_audit(
+            &mut tx,
+            keys,
+            ctx,
+            "party.update",
+            "party",
+            Some(party_id),
+            &serde_json::json!({"identifiers": new.identifiers.len()}),
+        )
+        .await?;
+        let party = fetch_parties(&mut tx, keys, &case_id)
+            .await?
+            .into_iter()
+            .find(|p| p.id == party_id)
+            .ok_or(StoreError::NotFound("party"))?;
+        tx.commit().await?;
+        lease.done().durable().await?;
+        Ok(party)
+    }
+
+    async fn list_tasks(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        assignee_id: Option<&str>,
+        include_done: bool,
+        limit: i64,
+    ) -> Result<Vec<Task>> {
+        let rows = sqlx::query(
+            "SELECT id, case_id, title, due_at, assignee_id, done_at, created_at FROM tasks \
+             WHERE hotline_id = $1 AND ($2 IS NULL OR assignee_id = $2) AND ($3 = TRUE OR done_at IS NULL) \
+             ORDER BY done_at IS NOT NULL, due_at IS NULL, due_at, created_at LIMIT $4",
+        )
+        .bind(hotline_id)
+        .bind(assignee_id)
+        .bind(include_done)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.r())
+        .await?;
+        let tasks = rows
+            .iter()
+            .map(|r| {
+                let tid: String = r.try_get("id")?;
+                let title: Vec<u8> = r.try_get("title")?;
+                Ok(Task {
+                    title: self
+                        .keys
+                        .decrypt_string(&binding("tasks", "title", &tid), &title)?,
+                    case_id: r.try_get("case_id")?,
+                    due_at_us: r.try_get("due_at")?,
+                    assignee_id: r.try_get("assignee_id")?,
+                    done_at_us: r.try_get("done_at")?,
+                    created_at_us: r.try_get("created_at")?,
+                    id: tid,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.audit(
+            ctx,
+            "task.list",
+            "task",
+            None,
+            serde_json::json!({"count": tasks.len()}),
+        )
+        .await?;
+        Ok(tasks)
+    }
+
     async fn contact(&self, ctx: &AuditCtx, hotline_id: &str, id: &str) -> Result<Contact> {
         let ctx = &ctx.in_hotline(hotline_id);
         let mut lease = self.lease().await?;
