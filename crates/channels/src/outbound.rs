@@ -465,3 +465,266 @@ impl<T: HttpTransport> SmsProvider for TwilioProvider<T> {
         Box::pin(self.send_inner(permit, from, body, status_callback))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use tokio::net::TcpListener;
+
+    const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+
+    #[derive(Debug, Clone)]
+    struct Seen {
+        request_line: String,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    /// A local HTTP server that answers each connection with the next scripted status (`0` = drop the
+    /// connection without answering) and records what it received.
+    async fn server(script: Vec<u16>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        tokio::spawn(async move {
+            for status in script {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let mut raw = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    let n = sock.read(&mut buf).await.unwrap();
+                    raw.extend_from_slice(&buf[..n]);
+                    if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i;
+                    }
+                };
+                let head = String::from_utf8(raw[..head_end].to_vec()).unwrap();
+                let mut lines = head.split("\r\n");
+                let request_line = lines.next().unwrap().to_owned();
+                let headers: Vec<(String, String)> = lines
+                    .map(|l| {
+                        let (k, v) = l.split_once(':').unwrap();
+                        (k.trim().to_ascii_lowercase(), v.trim().to_owned())
+                    })
+                    .collect();
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k == "content-length")
+                    .unwrap()
+                    .1
+                    .parse()
+                    .unwrap();
+                while raw.len() < head_end + 4 + len {
+                    let n = sock.read(&mut buf).await.unwrap();
+                    raw.extend_from_slice(&buf[..n]);
+                }
+                let body =
+                    String::from_utf8(raw[head_end + 4..head_end + 4 + len].to_vec()).unwrap();
+                record.lock().unwrap().push(Seen {
+                    request_line,
+                    headers,
+                    body,
+                });
+                if status == 0 {
+                    continue;
+                }
+                let payload = if status == 201 {
+                    r#"{"sid":"SM00000000000000000000000000000001","status":"queued"}"#.to_owned()
+                } else {
+                    format!(
+                        r#"{{"code":{},"message":"nope","status":{status}}}"#,
+                        if status == 400 { 21610 } else { 20500 }
+                    )
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+                    payload.len()
+                );
+                sock.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        (format!("http://{addr}"), seen)
+    }
+
+    fn provider(base_url: String) -> TwilioProvider {
+        let mut config = TwilioConfig::new(ACCOUNT, "secret-token");
+        config.base_url = base_url;
+        config.initial_backoff = Duration::from_millis(1);
+        config.timeout = Duration::from_secs(5);
+        TwilioProvider::new(config, PlainHttp).unwrap()
+    }
+
+    fn phone(s: &str) -> PhoneE164 {
+        PhoneE164::parse(s).unwrap()
+    }
+
+    #[test]
+    fn no_permit_can_be_made_for_an_opted_out_number() {
+        assert_eq!(
+            SendPermit::check(&phone("+15552013344"), OptState::OptedOut),
+            Err(OptedOut)
+        );
+        let permit = SendPermit::check(&phone("+15552013344"), OptState::OptedIn).unwrap();
+        assert_eq!(permit.to().as_str(), "+15552013344");
+    }
+
+    #[tokio::test]
+    async fn twilio_receives_a_form_post_with_basic_auth_on_the_messages_path() {
+        let (url, seen) = server(vec![201]).await;
+        let p = provider(url);
+        let permit = SendPermit::check(&phone("+15552013344"), OptState::OptedIn).unwrap();
+        let id = p
+            .send(
+                permit,
+                &phone("+18885550100"),
+                "We are here & listening.",
+                Some("https://h.example/webhooks/sms/status"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            id,
+            ProviderMessageId("SM00000000000000000000000000000001".into())
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            seen[0].request_line,
+            format!("POST /2010-04-01/Accounts/{ACCOUNT}/Messages.json HTTP/1.1")
+        );
+        let auth = &seen[0]
+            .headers
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .unwrap()
+            .1;
+        assert_eq!(
+            auth,
+            &format!(
+                "Basic {}",
+                STANDARD.encode(format!("{ACCOUNT}:secret-token"))
+            )
+        );
+        let form: Vec<(String, String)> = form_urlencoded::parse(seen[0].body.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        assert_eq!(
+            form,
+            vec![
+                ("To".into(), "+15552013344".into()),
+                ("From".into(), "+18885550100".into()),
+                ("Body".into(), "We are here & listening.".into()),
+                (
+                    "StatusCallback".into(),
+                    "https://h.example/webhooks/sms/status".into()
+                ),
+            ]
+        );
+    }
+
+    #[rstest]
+    #[case::server_error_then_created(vec![500, 201], 2, true)]
+    #[case::throttled_then_created(vec![429, 503, 201], 3, true)]
+    #[case::dropped_connection_then_created(vec![0, 201], 2, true)]
+    #[case::bad_request_is_not_retried(vec![400, 201], 1, false)]
+    #[case::not_found_is_not_retried(vec![404, 201], 1, false)]
+    #[case::gives_up_after_max_attempts(vec![500, 500, 500, 500, 201], 4, false)]
+    #[tokio::test]
+    async fn retries_follow_the_status(
+        #[case] script: Vec<u16>,
+        #[case] attempts: usize,
+        #[case] ok: bool,
+    ) {
+        let (url, seen) = server(script).await;
+        let p = provider(url);
+        let permit = SendPermit::check(&phone("+15552013344"), OptState::OptedIn).unwrap();
+        let result = p.send(permit, &phone("+18885550100"), "hi", None).await;
+        assert_eq!(result.is_ok(), ok, "{result:?}");
+        assert_eq!(seen.lock().unwrap().len(), attempts);
+    }
+
+    #[tokio::test]
+    async fn a_rejection_carries_twilios_error_code() {
+        let (url, _) = server(vec![400]).await;
+        let permit = SendPermit::check(&phone("+15552013344"), OptState::OptedIn).unwrap();
+        let err = provider(url)
+            .send(permit, &phone("+18885550100"), "hi", None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SendError::Rejected {
+                    status: 400,
+                    code: Some(21610)
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_retried_then_reported() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let permit = SendPermit::check(&phone("+15552013344"), OptState::OptedIn).unwrap();
+        let err = provider(url)
+            .send(permit, &phone("+18885550100"), "hi", None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SendError::Exhausted { attempts: 4, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_log_provider_records_what_it_would_send() {
+        let log = LogProvider::new();
+        let permit = SendPermit::check(&phone("+15552013344"), OptState::OptedIn).unwrap();
+        let dyn_provider: Arc<dyn SmsProvider> = Arc::new(log.clone());
+        let id = dyn_provider
+            .send(permit, &phone("+18885550100"), "hello", None)
+            .await
+            .unwrap();
+        let sent = log.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            (sent[0].to.as_str(), sent[0].body.as_str(), &sent[0].id),
+            ("+15552013344", "hello", &id)
+        );
+    }
+
+    #[rstest]
+    #[case::bad_account("XX123", "t")]
+    #[case::empty_token(ACCOUNT, "")]
+    fn a_misconfigured_twilio_provider_is_refused(#[case] sid: &str, #[case] token: &str) {
+        assert!(matches!(
+            TwilioProvider::new(TwilioConfig::new(sid, token), PlainHttp),
+            Err(SendError::Config(_))
+        ));
+    }
+
+    #[test]
+    fn the_config_debug_never_shows_the_token() {
+        assert!(
+            !format!("{:?}", TwilioConfig::new(ACCOUNT, "secret-token")).contains("secret-token")
+        );
+    }
+
+    #[test]
+    fn a_chunked_answer_is_decoded() {
+        let raw =
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+        assert_eq!(
+            parse_response(raw).unwrap(),
+            HttpResponse {
+                status: 201,
+                body: b"hello".to_vec()
+            }
+        );
+    }
+}
