@@ -264,11 +264,27 @@ pub struct Filter {
     pub forms: Vec<CaseForm>,
 }
 
-/// The cube: packed key → counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The cube: packed key → counts, kept as two contiguous arrays (scanned by queries) with an index
+/// (used by updates).
+#[derive(Debug, Clone, Default)]
 pub struct Cube {
-    cells: HashMap<u64, Counts>,
+    keys: Vec<u64>,
+    counts: Vec<Counts>,
+    index: HashMap<u64, usize>,
 }
+
+impl PartialEq for Cube {
+    fn eq(&self, other: &Cube) -> bool {
+        self.len() == other.len()
+            && self
+                .keys
+                .iter()
+                .zip(&self.counts)
+                .all(|(k, c)| other.index.get(k).is_some_and(|&i| other.counts[i] == *c))
+    }
+}
+
+impl Eq for Cube {}
 
 impl Cube {
     /// An empty cube.
@@ -276,39 +292,58 @@ impl Cube {
         Cube::default()
     }
 
+    fn apply(&mut self, key: &CubeKey, delta: Counts, add: bool) {
+        let p = pack(key);
+        let i = match self.index.get(&p) {
+            Some(&i) => i,
+            None => {
+                self.keys.push(p);
+                self.counts.push(Counts::default());
+                self.index.insert(p, self.keys.len() - 1);
+                self.keys.len() - 1
+            }
+        };
+        if add {
+            self.counts[i] += delta;
+        } else {
+            self.counts[i] -= delta;
+        }
+        if self.counts[i].is_zero() {
+            self.index.remove(&p);
+            self.keys.swap_remove(i);
+            self.counts.swap_remove(i);
+            if i < self.keys.len() {
+                self.index.insert(self.keys[i], i);
+            }
+        }
+    }
+
     /// Adds a delta to a cell (a new record, or the new side of an update).
     pub fn add(&mut self, key: &CubeKey, delta: Counts) {
-        let p = pack(key);
-        let c = self.cells.entry(p).or_default();
-        *c += delta;
-        if c.is_zero() {
-            self.cells.remove(&p);
-        }
+        self.apply(key, delta, true);
     }
 
     /// Subtracts a delta from a cell (a deleted record, or the old side of an update).
     pub fn subtract(&mut self, key: &CubeKey, delta: Counts) {
-        let p = pack(key);
-        let c = self.cells.entry(p).or_default();
-        *c -= delta;
-        if c.is_zero() {
-            self.cells.remove(&p);
-        }
+        self.apply(key, delta, false);
     }
 
     /// How many non-zero cells there are.
     pub fn len(&self) -> usize {
-        self.cells.len()
+        self.keys.len()
     }
 
     /// Whether the cube is empty.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.keys.is_empty()
     }
 
     /// Every cell with its key, for the store to persist (order unspecified).
     pub fn cells(&self) -> impl Iterator<Item = (CubeKey, Counts)> + '_ {
-        self.cells.iter().map(|(&p, &c)| (unpack(p), c))
+        self.keys
+            .iter()
+            .zip(&self.counts)
+            .map(|(&p, &c)| (unpack(p), c))
     }
 
     /// Sums the cells that pass the filter, grouped by the given dimensions (none: one grand row),
@@ -322,19 +357,44 @@ impl Cube {
             .iter()
             .fold(0, |acc, s| acc | 1u64 << (pos(*s) + 1));
         let forms: u64 = filter.forms.iter().fold(0, |acc, f| acc | 1u64 << pos(*f));
-        let mut groups: HashMap<u64, Counts> = HashMap::new();
-        for (&p, c) in &self.cells {
+        let keep = |p: u64| {
             let m = Dim::Month.get(p);
-            if m < from || m > to {
-                continue;
+            m >= from
+                && m <= to
+                && (states == 0 || states & (1 << Dim::State.get(p)) != 0)
+                && (forms == 0 || forms & (1 << Dim::Form.get(p)) != 0)
+        };
+        // Few groups (up to 2^16): a dense array indexed by the grouped fields, no hashing.
+        let bits: u32 = group_by.iter().map(|d| d.field().1).sum();
+        let mut groups: HashMap<u64, Counts> = HashMap::new();
+        if bits <= 16 {
+            let compact = |p: u64| {
+                let mut i = 0u64;
+                for d in group_by {
+                    i = (i << d.field().1) | d.get(p);
+                }
+                i as usize
+            };
+            let mut dense = vec![Counts::default(); 1 << bits];
+            let mut seen = vec![0u64; 1 << bits];
+            for (&p, c) in self.keys.iter().zip(&self.counts) {
+                if keep(p) {
+                    let i = compact(p);
+                    dense[i] += *c;
+                    seen[i] = p & mask;
+                }
             }
-            if states != 0 && states & (1 << Dim::State.get(p)) == 0 {
-                continue;
+            for (i, c) in dense.into_iter().enumerate() {
+                if !c.is_zero() {
+                    groups.insert(seen[i], c);
+                }
             }
-            if forms != 0 && forms & (1 << Dim::Form.get(p)) == 0 {
-                continue;
+        } else {
+            for (&p, c) in self.keys.iter().zip(&self.counts) {
+                if keep(p) {
+                    *groups.entry(p & mask).or_default() += *c;
+                }
             }
-            *groups.entry(p & mask).or_default() += *c;
         }
         let mut rows: Vec<(u64, GroupRow)> = groups
             .into_iter()
