@@ -8,8 +8,10 @@
 //! - [`webchat`]: web chat queue, sessions and WebSocket messages;
 //! - [`i18n`]: English and Spanish texts of the help-seeker pages.
 
+pub mod i18n;
 pub mod keywords;
 pub mod outbound;
 pub mod signature;
 pub mod twiml;
+pub mod webchat;
 pub mod webhook;
