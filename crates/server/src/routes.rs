@@ -6,7 +6,7 @@ use crate::policy::Action;
 use crate::state::AppState;
 use crate::{api, ops, pages};
 use axum::http::Method;
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 /// One route.
 #[derive(Debug, Clone)]
@@ -84,6 +84,7 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/users/{id}/tokens", Staff(ManageUsers), || post(api::users::create_token)),
         r(M::DELETE, "/api/v1/tokens/{id}", Staff(ManageUsers), || delete(api::users::revoke_token)),
         r(M::POST, "/api/v1/screening/assess", Staff(ScreeningAssess), || post(api::screening::assess)),
+        r(M::GET, "/api/v1/contacts", Staff(CaseRead), || get(api::contacts::list)),
         r(M::POST, "/api/v1/contacts", Staff(ContactWrite), || post(api::contacts::create)),
         r(M::GET, "/api/v1/contacts/{id}", Staff(CaseRead), || get(api::contacts::get)),
         r(M::POST, "/api/v1/contacts/{id}/attach", Staff(CaseWrite), || post(api::contacts::attach)),
@@ -95,6 +96,8 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/cases/{id}/parties", Staff(CaseWrite), || post(api::cases::add_party)),
         r(M::POST, "/api/v1/cases/{id}/notes", Staff(CaseWrite), || post(api::cases::create_note)),
         r(M::POST, "/api/v1/cases/{id}/tasks", Staff(CaseWrite), || post(api::cases::create_task)),
+        r(M::PUT, "/api/v1/parties/{id}", Staff(CaseWrite), || put(api::cases::update_party)),
+        r(M::GET, "/api/v1/tasks", Staff(CaseRead), || get(api::cases::tasks)),
         r(M::PATCH, "/api/v1/tasks/{id}", Staff(CaseWrite), || patch(api::cases::update_task)),
         r(M::GET, "/api/v1/reviews", Staff(Review), || get(api::review::list)),
         r(M::POST, "/api/v1/reviews/{id}", Staff(Review), || post(api::review::decide_api)),

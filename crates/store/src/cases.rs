@@ -420,7 +420,9 @@ pub trait CaseStore: Send + Sync {
         hotline_id: &str,
         filter: &ContactFilter,
     ) -> Result<(Vec<Contact>, i64)>;
-    /// Replaces a party's facts and identifiers (its role and case stay).
+    /// The main state of a party's case (names are matched within a state).
+    async fn party_case_state(&self, hotline_id: &str, party_id: &str) -> Result<Option<String>>;
+    /// Replaces a party's facts and identifiers; its case stays, and a different role is refused.
     async fn update_party(
         &self,
         ctx: &AuditCtx,

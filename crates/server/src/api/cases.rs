@@ -536,3 +536,66 @@ pub async fn matches(
             .collect(),
     ))
 }
+
+/// `PUT /api/v1/parties/{id}`: replaces a party's facts and identifiers (its role and case stay).
+#[utoipa::path(put, path = "/api/v1/parties/{id}", tag = "cases", params(("id" = String, Path, description = "Party id")),
+    request_body(content = serde_json::Value, description = "role (unchanged), gender, age, age_band, nationality, details, identifiers [{kind, value}]"),
+    responses((status = 200, description = "The party"), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn update_party(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<crate::intake::PartyInput>,
+) -> AppResult<Json<lantern_store::Party>> {
+    // Names are matched within the state of the party's case.
+    let case_state = state
+        .store
+        .party_case_state(&p.user.hotline_id, &id)
+        .await?;
+    let mut probs = crate::intake::Problems::default();
+    let party = crate::intake::party("party", &input, case_state.as_deref(), &mut probs);
+    probs.into_result()?;
+    Ok(Json(
+        state
+            .store
+            .update_party(&p.ctx(), &p.user.hotline_id, &id, &party)
+            .await?,
+    ))
+}
+
+/// Query of the task list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TaskQuery {
+    /// A user id, or `me`; everyone's when absent.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Include tasks already done.
+    #[serde(default)]
+    pub include_done: Option<bool>,
+}
+
+/// `GET /api/v1/tasks`: open tasks first, by due date.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "cases", params(TaskQuery), responses((status = 200, description = "[task]")))]
+pub async fn tasks(
+    State(state): State<AppState>,
+    p: Principal,
+    super::ApiQuery(q): super::ApiQuery<TaskQuery>,
+) -> AppResult<Json<Vec<Task>>> {
+    let assignee = q
+        .assignee
+        .filter(|a| !a.is_empty())
+        .map(|a| if a == "me" { p.user.id.clone() } else { a });
+    Ok(Json(
+        state
+            .store
+            .list_tasks(
+                &p.ctx(),
+                &p.user.hotline_id,
+                assignee.as_deref(),
+                q.include_done.unwrap_or(false),
+                500,
+            )
+            .await?,
+    ))
+}

@@ -264,3 +264,130 @@ async fn a_closed_case_must_be_reopened_before_it_moves_on() {
         "party.identifiers[0].value"
     );
 }
+
+#[tokio::test]
+async fn contacts_and_tasks_are_listed_and_a_party_is_corrected_but_never_changes_role() {
+    let app = TestApp::new().await;
+    let adv = app.user(Role::Advocate).await;
+    let (token, _) = app.token_for(&adv).await;
+    let c = json(
+        app.api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(call_from_a_16_year_old()),
+        )
+        .await,
+    )
+    .await;
+    app.api(
+        Method::POST,
+        "/api/v1/contacts",
+        &token,
+        Some(json!({"channel": "email", "category": "general_information"})),
+    )
+    .await;
+    let all = json(app.api(Method::GET, "/api/v1/contacts", &token, None).await).await;
+    assert_eq!(all["total"], 2);
+    let loose = json(
+        app.api(
+            Method::GET,
+            "/api/v1/contacts?unattached=true&channel=email",
+            &token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            loose["total"].as_i64(),
+            loose["items"][0]["channel"].as_str()
+        ),
+        (Some(1), Some("email"))
+    );
+    let bad = app
+        .api(
+            Method::GET,
+            "/api/v1/contacts?channel=fax&from=soon",
+            &token,
+            None,
+        )
+        .await;
+    let fields: Vec<String> = json(bad).await["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["channel", "from"]);
+
+    let case_id = c["case_id"].as_str().unwrap();
+    app.api(
+        Method::POST,
+        &format!("/api/v1/cases/{case_id}/tasks"),
+        &token,
+        Some(json!({"title": "Call back", "due": "2026-12-01", "assignee_id": adv.id})),
+    )
+    .await;
+    let mine = json(
+        app.api(Method::GET, "/api/v1/tasks?assignee=me", &token, None)
+            .await,
+    )
+    .await;
+    assert_eq!(mine[0]["title"], "Call back");
+
+    let file = json(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/cases/{case_id}"),
+            &token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    let trafficker = file["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "suspected_trafficker")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/parties/{trafficker}");
+    let res = app
+        .api(Method::PUT, &path, &token, Some(json!({"role": "witness"})))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let unchanged = json(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/cases/{case_id}"),
+            &token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        unchanged["parties"], file["parties"],
+        "a refused change changes nothing"
+    );
+    let res = app
+        .api(Method::PUT, &path, &token, Some(json!({"role": "suspected_trafficker", "gender": "man", "identifiers": [{"kind": "alias", "value": "El Jefe"}]})))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let by_alias = json(
+        app.api(
+            Method::POST,
+            "/api/v1/cases/matches",
+            &token,
+            Some(json!({"state": "TX", "identifiers": [{"kind": "name", "value": "el jefe"}]})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(by_alias[0]["case_id"], case_id);
+}

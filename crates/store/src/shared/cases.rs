@@ -605,13 +605,20 @@ impl CaseStore for This {
         let keys = &self.keys;
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
-        let row = sqlx::query("SELECT case_id FROM parties WHERE hotline_id = $1 AND id = $2")
-            .bind(hotline_id)
-            .bind(party_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("party"))?;
+        let row =
+            sqlx::query("SELECT case_id, role FROM parties WHERE hotline_id = $1 AND id = $2")
+                .bind(hotline_id)
+                .bind(party_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("party"))?;
         let case_id: String = row.try_get("case_id")?;
+        let role: String = row.try_get("role")?;
+        if !new.role.is_empty() && new.role != role {
+            return Err(StoreError::Invalid(format!(
+                "a party's role cannot change (it is {role}); add a new party instead"
+            )));
+        }
         sqlx::query("UPDATE parties SET gender = $1, age = $2, age_band = $3, nationality = $4, details = $5, updated_at = $6 WHERE id = $7")
             .bind(&new.gender)
             .bind(new.age)
@@ -658,6 +665,16 @@ impl CaseStore for This {
         tx.commit().await?;
         lease.done().durable().await?;
         Ok(party)
+    }
+
+    async fn party_case_state(&self, hotline_id: &str, party_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT c.state FROM parties p JOIN cases c ON c.id = p.case_id WHERE p.hotline_id = $1 AND p.id = $2")
+            .bind(hotline_id)
+            .bind(party_id)
+            .fetch_optional(self.r())
+            .await?
+            .ok_or(StoreError::NotFound("party"))?;
+        Ok(row.try_get("state")?)
     }
 
     async fn list_tasks(
