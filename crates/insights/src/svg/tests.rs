@@ -195,3 +195,57 @@ fn every_chart_renders_in_an_svg_only_viewer() {
         }
     }
 }
+
+/// Needs Debian's `chromium`: skipped, with a notice, when it is not installed. A blank page
+/// screenshot is a few kilobytes; a drawn map is over 50.
+#[test]
+fn the_map_renders_in_a_real_browser() {
+    if std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("NOTICE: chromium not installed (apt-get install chromium); skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("map.svg");
+    let png = dir.path().join("map.png");
+    std::fs::write(&src, choropleth(&map())).unwrap();
+    let mut child = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1040,720",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", src.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(90) {
+            child.kill().unwrap();
+            panic!("chromium did not finish in 90 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"));
+    assert!(
+        bytes.len() > 50_000,
+        "screenshot looks blank: {} bytes",
+        bytes.len()
+    );
+}
