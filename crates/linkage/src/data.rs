@@ -1,0 +1,401 @@
+//! Records held column by column: each field's values interned once, prepared for comparison
+//! (normalised text, E.164 phones, parsed dates, address tokens) and referred to by `u32` codes.
+
+use std::collections::HashMap;
+
+use crate::compare::{
+    address_tokens, business_core, jaro_winkler_str, levenshtein_str, normalise_phone,
+    normalise_text, parse_date_days, token_jaccard,
+};
+use crate::config::{Kind, LinkConfig};
+
+/// A distinct value of one field, prepared for comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    /// Normalised text (the interning key).
+    pub text: Box<str>,
+    /// Parsed number: days for dates, years for ages; `i32::MIN` when not parsed.
+    pub num: i32,
+    /// Sorted token ids (addresses) or word ids (business names).
+    pub tokens: Box<[u32]>,
+}
+
+/// One field's interned values.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// How the field is compared.
+    pub kind: Kind,
+    /// Per record: `0` for missing, else `1 + index` into `values`.
+    pub codes: Vec<u32>,
+    /// The distinct values.
+    pub values: Vec<Value>,
+    /// How many records hold each distinct value.
+    pub counts: Vec<u32>,
+    lookup: HashMap<Box<str>, u32>,
+    tokens: HashMap<Box<str>, u32>,
+    /// Records with a value in this field.
+    pub present: u32,
+}
+
+/// Prepares one raw value for a field of `kind`: its interning key, number and tokens.
+fn prepare(kind: Kind, raw: &str, country: &str) -> Option<(String, i32, Vec<String>)> {
+    let text = normalise_text(raw)?;
+    Some(match kind {
+        Kind::Exact | Kind::Name | Kind::Code => (text, i32::MIN, Vec::new()),
+        Kind::Phone => (normalise_phone(&text, country)?, i32::MIN, Vec::new()),
+        Kind::Date => {
+            let days = parse_date_days(&text).unwrap_or(i32::MIN);
+            let digits: String = if days == i32::MIN {
+                text
+            } else {
+                civil_text(days)
+            };
+            (digits, days, Vec::new())
+        }
+        Kind::Age => {
+            let n = text
+                .parse::<f64>()
+                .ok()
+                .map(|f| f.round() as i32)
+                .unwrap_or(i32::MIN);
+            (text, n, Vec::new())
+        }
+        Kind::Address => {
+            let toks = address_tokens(&text);
+            if toks.is_empty() {
+                return None;
+            }
+            (toks.join(" "), i32::MIN, toks)
+        }
+        Kind::Business => {
+            let core = business_core(&text);
+            if core.is_empty() {
+                return None;
+            }
+            let mut words: Vec<String> = core.split(' ').map(str::to_string).collect();
+            words.sort();
+            words.dedup();
+            (core, i32::MIN, words)
+        }
+    })
+}
+
+/// Writes days since 0000-03-01 back as `YYYYMMDD`, so that one day has one key.
+fn civil_text(days: i32) -> String {
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i32::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}")
+}
+
+impl Column {
+    fn new(kind: Kind) -> Self {
+        Column {
+            kind,
+            codes: Vec::new(),
+            values: Vec::new(),
+            counts: Vec::new(),
+            lookup: HashMap::new(),
+            tokens: HashMap::new(),
+            present: 0,
+        }
+    }
+
+    /// Prepares a raw value without storing it: its code if already known, else the prepared value.
+    pub fn probe(&self, raw: &str, country: &str) -> Probe {
+        let Some((text, num, toks)) = prepare(self.kind, raw, country) else {
+            return Probe::Missing;
+        };
+        if let Some(&code) = self.lookup.get(text.as_str()) {
+            return Probe::Known(code);
+        }
+        let mut ids: Vec<u32> = toks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                self.tokens
+                    .get(t.as_str())
+                    .copied()
+                    .unwrap_or(u32::MAX - i as u32)
+            })
+            .collect();
+        ids.sort_unstable();
+        Probe::New(Value {
+            text: text.into(),
+            num,
+            tokens: ids.into(),
+        })
+    }
+
+    /// Adds one record's raw value (empty or unparseable as missing) and returns its code.
+    pub fn push(&mut self, raw: &str, country: &str) -> u32 {
+        let code = match prepare(self.kind, raw, country) {
+            None => 0,
+            Some((text, num, toks)) => {
+                if let Some(&code) = self.lookup.get(text.as_str()) {
+                    code
+                } else {
+                    let mut ids: Vec<u32> = toks
+                        .into_iter()
+                        .map(|t| {
+                            let next = self.tokens.len() as u32;
+                            *self.tokens.entry(t.into_boxed_str()).or_insert(next)
+                        })
+                        .collect();
+                    ids.sort_unstable();
+                    let text: Box<str> = text.into();
+                    self.values.push(Value {
+                        text: text.clone(),
+                        num,
+                        tokens: ids.into(),
+                    });
+                    self.counts.push(0);
+                    let code = self.values.len() as u32;
+                    self.lookup.insert(text, code);
+                    code
+                }
+            }
+        };
+        if code != 0 {
+            self.counts[code as usize - 1] += 1;
+            self.present += 1;
+        }
+        self.codes.push(code);
+        code
+    }
+
+    /// The prepared value of a non-zero code.
+    pub fn value(&self, code: u32) -> &Value {
+        &self.values[code as usize - 1]
+    }
+
+    /// The share of records holding a value (term frequency), for a non-zero code.
+    pub fn frequency(&self, code: u32) -> f64 {
+        f64::from(self.counts[code as usize - 1]) / f64::from(self.present.max(1))
+    }
+}
+
+/// A value prepared for a one-off comparison (see [`Column::probe`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Probe {
+    /// Empty or unparseable.
+    Missing,
+    /// Already interned under this code.
+    Known(u32),
+    /// Not seen before.
+    New(Value),
+}
+
+/// Agreement level of two prepared values of `kind` (index into [`Kind::level_labels`]).
+pub fn level(kind: Kind, a: &Value, b: &Value) -> u8 {
+    let top = (kind.level_labels().len() - 1) as u8;
+    if a.text == b.text {
+        return top;
+    }
+    let (x, y) = (&*a.text, &*b.text);
+    match kind {
+        Kind::Exact => 0,
+        Kind::Name => {
+            if levenshtein_str(x, y, 1).is_some() {
+                3
+            } else {
+                let jw = jaro_winkler_str(x, y);
+                if jw >= 0.92 {
+                    2
+                } else if jw >= 0.80 {
+                    1
+                } else {
+                    0
+                }
+            }
+        }
+        Kind::Code => match levenshtein_str(x, y, 2) {
+            Some(1) => 2,
+            Some(2) => 1,
+            _ => 0,
+        },
+        Kind::Phone => {
+            let tail = |s: &str| s.len().saturating_sub(8);
+            if x[tail(x)..] == y[tail(y)..] || levenshtein_str(x, y, 1).is_some() {
+                1
+            } else {
+                0
+            }
+        }
+        Kind::Date => {
+            if levenshtein_str(x, y, 1).is_some() {
+                3
+            } else if a.num != i32::MIN && b.num != i32::MIN {
+                let d = (a.num - b.num).abs();
+                if d <= 31 {
+                    2
+                } else if d <= 366 {
+                    1
+                } else {
+                    0
+                }
+            } else {
+                0
+            }
+        }
+        Kind::Age => {
+            if a.num == i32::MIN || b.num == i32::MIN {
+                return 0;
+            }
+            match (a.num - b.num).abs() {
+                0 => 3,
+                1 => 2,
+                2..=3 => 1,
+                _ => 0,
+            }
+        }
+        Kind::Address => {
+            let j = token_jaccard(&a.tokens, &b.tokens);
+            if j >= 0.6 {
+                2
+            } else if j >= 0.3 {
+                1
+            } else {
+                0
+            }
+        }
+        Kind::Business => {
+            if jaro_winkler_str(x, y) >= 0.9 {
+                2
+            } else if token_jaccard(&a.tokens, &b.tokens) > 0.0 {
+                1
+            } else {
+                0
+            }
+        }
+    }
+}
+
+/// FNV-1a hash of a string, used for blocking keys.
+pub fn hash_str(s: &str) -> u64 {
+    hash_bytes(0xcbf2_9ce4_8422_2325, s.as_bytes())
+}
+
+/// Continues an FNV-1a hash over `bytes`.
+pub fn hash_bytes(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Records of one or two sources, held column by column.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// One column per configured field, in config order.
+    pub columns: Vec<Column>,
+    /// Record ids as given.
+    pub ids: Vec<Box<str>>,
+    /// Per record: 0 for the first source, 1 for the second (linking two files).
+    pub sources: Vec<u8>,
+    /// Calling code for national phone numbers.
+    pub country: String,
+}
+
+impl Dataset {
+    /// An empty dataset for `config`'s fields.
+    pub fn new(config: &LinkConfig) -> Self {
+        Dataset {
+            columns: config.fields.iter().map(|f| Column::new(f.kind)).collect(),
+            ids: Vec::new(),
+            sources: Vec::new(),
+            country: config.default_country.clone(),
+        }
+    }
+
+    /// Adds one record: its id, its source (0 or 1) and one raw value per configured field, in order.
+    pub fn push<S: AsRef<str>>(&mut self, id: &str, source: u8, values: &[S]) -> u32 {
+        let n = self.ids.len() as u32;
+        for (col, raw) in self.columns.iter_mut().zip(values) {
+            col.push(raw.as_ref(), &self.country);
+        }
+        self.ids.push(id.into());
+        self.sources.push(source);
+        n
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Whether records come from two sources (linking rather than deduplicating).
+    pub fn is_link(&self) -> bool {
+        self.sources.contains(&1)
+    }
+
+    /// Agreement level per field of records `a` and `b`; `None` where either is missing.
+    pub fn levels(&self, a: u32, b: u32, out: &mut [Option<u8>]) {
+        for (slot, col) in out.iter_mut().zip(&self.columns) {
+            let (ca, cb) = (col.codes[a as usize], col.codes[b as usize]);
+            *slot = if ca == 0 || cb == 0 {
+                None
+            } else if ca == cb {
+                Some((col.kind.level_labels().len() - 1) as u8)
+            } else {
+                Some(level(col.kind, col.value(ca), col.value(cb)))
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_written_differently_share_one_code() {
+        let mut col = Column::new(Kind::Date);
+        let a = col.push("1990-05-17", "1");
+        let b = col.push("17/05/1990", "1");
+        assert_eq!(a, b);
+        assert_eq!(col.counts[0], 2);
+        assert_eq!(&*col.value(a).text, "19900517");
+    }
+
+    #[test]
+    fn empty_values_are_missing_and_not_counted() {
+        let mut col = Column::new(Kind::Name);
+        assert_eq!(col.push("  ", "1"), 0);
+        assert_eq!(col.present, 0);
+    }
+
+    #[test]
+    fn name_levels_step_down_with_distance() {
+        let v = |s: &str| Value {
+            text: s.into(),
+            num: i32::MIN,
+            tokens: Box::new([]),
+        };
+        assert_eq!(level(Kind::Name, &v("smith"), &v("smith")), 4);
+        assert_eq!(level(Kind::Name, &v("smith"), &v("smyth")), 3);
+        assert_eq!(level(Kind::Name, &v("alexander"), &v("alexandra")), 2);
+        assert_eq!(level(Kind::Name, &v("jonathan"), &v("jonothon")), 1);
+        assert_eq!(level(Kind::Name, &v("smith"), &v("jones")), 0);
+    }
+
+    #[test]
+    fn phones_in_two_formats_are_one_value() {
+        let mut col = Column::new(Kind::Phone);
+        assert_eq!(
+            col.push("(415) 555-0199", "1"),
+            col.push("+1 415 555 0199", "1")
+        );
+    }
+}

@@ -1,0 +1,690 @@
+//! Fellegi-Sunter model: u-probabilities from random pairs, m-probabilities by
+//! expectation-maximisation over blocked pairs, term-frequency adjusted weights, scoring,
+//! explanations and clustering.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::block::{Blocks, Rule, compile_rules, produced_earlier};
+use crate::config::{ConfigError, Kind, LinkConfig};
+use crate::data::Dataset;
+
+/// At most this many fields: comparison patterns are packed 4 bits per field into a `u64`.
+pub const MAX_FIELDS: usize = 16;
+const MISSING: u64 = 0xF;
+
+/// Packs per-field levels (`None` = missing) into a pattern key.
+pub fn pack(levels: &[Option<u8>]) -> u64 {
+    levels.iter().enumerate().fold(0u64, |acc, (i, l)| {
+        acc | (l.map_or(MISSING, u64::from) << (4 * i))
+    })
+}
+
+/// The level of field `i` in a packed pattern.
+pub fn unpack(pattern: u64, i: usize) -> Option<u8> {
+    let v = (pattern >> (4 * i)) & 0xF;
+    (v != MISSING).then_some(v as u8)
+}
+
+/// m- and u-probabilities of one field's levels (index 0 = disagreement).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldModel {
+    /// Column name.
+    pub column: String,
+    /// Comparison kind.
+    #[serde(skip)]
+    pub kind: Kind,
+    /// Whether exact agreement is adjusted by the value's frequency.
+    pub tf: bool,
+    /// P(level | match).
+    pub m: Vec<f64>,
+    /// P(level | non-match).
+    pub u: Vec<f64>,
+}
+
+/// A trained model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Model {
+    /// Per field, in config order.
+    pub fields: Vec<FieldModel>,
+    /// Prior probability that two records drawn at random match.
+    pub lambda: f64,
+}
+
+/// One field's part in a pair's weight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contribution {
+    /// Column name.
+    pub column: String,
+    /// Level label, or `missing`.
+    pub level: &'static str,
+    /// log2 Bayes factor added to the weight (0 when missing).
+    pub weight: f64,
+}
+
+/// A scored candidate pair (record indices into the dataset).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredPair {
+    /// First record (source 0 when linking).
+    pub a: u32,
+    /// Second record.
+    pub b: u32,
+    /// Total match weight (log2 odds).
+    pub weight: f32,
+}
+
+/// Turns a match weight (log2 odds) into a probability.
+pub fn probability(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+/// Turns a probability into a match weight.
+pub fn weight_of(probability: f64) -> f64 {
+    let p = probability.clamp(1e-12, 1.0 - 1e-12);
+    (p / (1.0 - p)).log2()
+}
+
+impl Model {
+    /// The prior weight every pair starts from.
+    pub fn prior_weight(&self) -> f64 {
+        weight_of(self.lambda)
+    }
+
+    /// The weight a field adds at `level`; `freq` is the agreed value's term frequency, used at the
+    /// exact level when the field is term-frequency adjusted.
+    pub fn field_weight(&self, field: usize, level: u8, freq: Option<f64>) -> f64 {
+        let f = &self.fields[field];
+        let l = level as usize;
+        let top = f.m.len() - 1;
+        match freq {
+            Some(tf) if f.tf && l == top => (f.m[l] / tf.max(1e-9)).log2(),
+            _ => (f.m[l] / f.u[l]).log2(),
+        }
+    }
+
+    /// Match weight of records `a` and `b` (`buf` holds one slot per field).
+    pub fn weigh(&self, data: &Dataset, a: u32, b: u32, buf: &mut [Option<u8>]) -> f64 {
+        data.levels(a, b, buf);
+        let mut w = self.prior_weight();
+        for (i, l) in buf.iter().enumerate() {
+            if let Some(l) = *l {
+                let freq = self.fields[i].tf.then(|| {
+                    let col = &data.columns[i];
+                    col.frequency(col.codes[a as usize])
+                });
+                w += self.field_weight(i, l, freq);
+            }
+        }
+        w
+    }
+
+    /// Each field's contribution to the weight of `a` and `b`.
+    pub fn explain(&self, data: &Dataset, a: u32, b: u32) -> Vec<Contribution> {
+        let mut buf = vec![None; self.fields.len()];
+        data.levels(a, b, &mut buf);
+        buf.iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let f = &self.fields[i];
+                match l {
+                    None => Contribution {
+                        column: f.column.clone(),
+                        level: "missing",
+                        weight: 0.0,
+                    },
+                    Some(l) => {
+                        let freq = f.tf.then(|| {
+                            let col = &data.columns[i];
+                            col.frequency(col.codes[a as usize])
+                        });
+                        Contribution {
+                            column: f.column.clone(),
+                            level: f.kind.level_labels()[*l as usize],
+                            weight: self.field_weight(i, *l, freq),
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Writes an explanation as `column=level(+w.w); ...`.
+pub fn explanation_text(parts: &[Contribution]) -> String {
+    parts
+        .iter()
+        .map(|c| format!("{}={}({:+.1})", c.column, c.level, c.weight))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// splitmix64: a small, fast, seeded generator for sampling.
+pub fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Estimates u-probabilities from `pairs` random record pairs (across sources when linking).
+pub fn estimate_u(data: &Dataset, pairs: usize, seed: u64) -> Vec<Vec<f64>> {
+    let n = data.len() as u64;
+    let nf = data.columns.len();
+    let link = data.is_link();
+    let a_count = data.sources.iter().filter(|&&s| s == 0).count() as u64;
+    let chunks = 64usize;
+    let per = pairs.div_ceil(chunks);
+    let counts = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut st = seed ^ (c as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
+            let mut counts: Vec<Vec<u64>> = data
+                .columns
+                .iter()
+                .map(|col| vec![0; col.kind.level_labels().len()])
+                .collect();
+            let mut buf = vec![None; nf];
+            let mut done = 0;
+            while done < per && n >= 2 {
+                // Records are stored source 0 first when linking, so the two ranges are contiguous.
+                let (a, b) = if link {
+                    let a = splitmix(&mut st) % a_count;
+                    let b = a_count + splitmix(&mut st) % (n - a_count);
+                    (a, b)
+                } else {
+                    (splitmix(&mut st) % n, splitmix(&mut st) % n)
+                };
+                if a == b {
+                    continue;
+                }
+                data.levels(a as u32, b as u32, &mut buf);
+                for (f, l) in buf.iter().enumerate() {
+                    if let Some(l) = l {
+                        counts[f][*l as usize] += 1;
+                    }
+                }
+                done += 1;
+            }
+            counts
+        })
+        .reduce(
+            || {
+                data.columns
+                    .iter()
+                    .map(|col| vec![0; col.kind.level_labels().len()])
+                    .collect()
+            },
+            |mut x, y| {
+                for (a, b) in x.iter_mut().zip(y) {
+                    for (p, q) in a.iter_mut().zip(b) {
+                        *p += q;
+                    }
+                }
+                x
+            },
+        );
+    counts
+        .iter()
+        .map(|c| {
+            let total: u64 = c.iter().sum();
+            c.iter()
+                .map(|&k| (k as f64 + 1.0) / (total as f64 + c.len() as f64))
+                .collect()
+        })
+        .collect()
+}
+
+/// A starting guess for m: most mass on exact agreement.
+fn initial_m(levels: usize) -> Vec<f64> {
+    let mut m: Vec<f64> = (0..levels).map(|l| 2f64.powi(l as i32)).collect();
+    m[levels - 1] *= 4.0;
+    let s: f64 = m.iter().sum();
+    m.iter().map(|x| x / s).collect()
+}
+
+/// Expectation-maximisation of m-probabilities and the match prior over weighted comparison
+/// patterns, with u fixed. Fields with `skip[f]` (fixed by blocking) are left out and keep their
+/// starting m. Returns `(m, lambda)`.
+pub fn em(
+    patterns: &HashMap<u64, f64>,
+    u: &[Vec<f64>],
+    skip: &[bool],
+    iterations: usize,
+) -> (Vec<Vec<f64>>, f64) {
+    let mut m: Vec<Vec<f64>> = u.iter().map(|x| initial_m(x.len())).collect();
+    let mut lambda = 0.3;
+    let list: Vec<(u64, f64)> = patterns.iter().map(|(&k, &v)| (k, v)).collect();
+    for _ in 0..iterations {
+        let mut acc: Vec<Vec<f64>> = u.iter().map(|x| vec![0.0; x.len()]).collect();
+        let (mut matched, mut total) = (0.0, 0.0);
+        for &(p, c) in &list {
+            let (mut lm, mut lu) = (lambda, 1.0 - lambda);
+            for f in 0..u.len() {
+                if skip[f] {
+                    continue;
+                }
+                if let Some(l) = unpack(p, f) {
+                    lm *= m[f][l as usize];
+                    lu *= u[f][l as usize];
+                }
+            }
+            let post = lm / (lm + lu);
+            matched += c * post;
+            total += c;
+            for (f, slot) in acc.iter_mut().enumerate() {
+                if let Some(l) = unpack(p, f) {
+                    slot[l as usize] += c * post;
+                }
+            }
+        }
+        if total == 0.0 {
+            break;
+        }
+        lambda = (matched / total).clamp(1e-6, 1.0 - 1e-6);
+        for f in 0..u.len() {
+            if skip[f] {
+                continue;
+            }
+            let s: f64 = acc[f].iter().sum();
+            if s > 0.0 {
+                let len = acc[f].len() as f64;
+                m[f] = acc[f]
+                    .iter()
+                    .map(|x| (x + 1e-6) / (s + 1e-6 * len))
+                    .collect();
+            }
+        }
+    }
+    (m, lambda)
+}
+
+/// Progress reports: a stage name, work done and total.
+pub trait Progress: Sync {
+    /// Called from time to time during long stages.
+    fn report(&self, stage: &str, done: u64, total: u64);
+}
+
+/// Progress that goes nowhere.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn report(&self, _: &str, _: u64, _: u64) {}
+}
+
+/// Settings, compiled rules, groups and the trained model: everything to score a dataset.
+#[derive(Debug, Clone)]
+pub struct Linker {
+    /// The settings.
+    pub config: LinkConfig,
+    /// Compiled blocking rules.
+    pub rules: Vec<Rule>,
+    /// The trained model.
+    pub model: Model,
+}
+
+/// The outcome of scoring every candidate pair.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// Pairs at or above the threshold.
+    pub pairs: Vec<ScoredPair>,
+    /// Candidate pairs compared (unique across rules).
+    pub candidates: u64,
+}
+
+/// Builds each rule's groups over `data`.
+pub fn build_blocks(data: &Dataset, rules: &[Rule]) -> Vec<Blocks> {
+    rules.iter().map(|r| Blocks::build(data, r)).collect()
+}
+
+fn pair_hash(a: u32, b: u32, seed: u64) -> u64 {
+    let mut s = seed ^ ((u64::from(a) << 32) | u64::from(b));
+    splitmix(&mut s)
+}
+
+impl Linker {
+    /// Trains a model for `data`: u by random sampling, then m per blocking rule by EM over a sample
+    /// of that rule's pairs (fields in the rule left out), then the prior over the union of rules.
+    pub fn train(
+        config: LinkConfig,
+        data: &Dataset,
+        blocks: &[Blocks],
+        progress: &dyn Progress,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        if config.fields.len() > MAX_FIELDS {
+            return Err(ConfigError::Invalid(format!(
+                "at most {MAX_FIELDS} fields are supported"
+            )));
+        }
+        let rules = compile_rules(&config)?;
+        let nf = config.fields.len();
+        progress.report("estimate u", 0, 1);
+        let u = estimate_u(data, config.u_sample_pairs, config.seed);
+        progress.report("estimate u", 1, 1);
+        let link = data.is_link();
+        let mut m_sum: Vec<Vec<f64>> = u.iter().map(|x| vec![0.0; x.len()]).collect();
+        let mut m_n = vec![0usize; nf];
+        let mut union: HashMap<u64, f64> = HashMap::new();
+        for (k, (rule, bl)) in rules.iter().zip(blocks).enumerate() {
+            progress.report("train m (EM)", k as u64, rules.len() as u64);
+            let total = bl.pair_count(data).max(1);
+            let p = (config.em_max_pairs as f64 / total as f64).min(1.0);
+            let cut = (p * u64::MAX as f64) as u64;
+            let seed = config.seed.wrapping_add(k as u64 + 1);
+            let (own, fresh) = (0..bl.bounds.len())
+                .into_par_iter()
+                .fold(
+                    || {
+                        (
+                            HashMap::<u64, f64>::new(),
+                            HashMap::<u64, f64>::new(),
+                            vec![None; nf],
+                        )
+                    },
+                    |(mut own, mut fresh, mut buf), g| {
+                        bl.for_pairs_in_group(data, link, g, |a, b| {
+                            if p < 1.0 && pair_hash(a, b, seed) > cut {
+                                return;
+                            }
+                            data.levels(a, b, &mut buf);
+                            let key = pack(&buf);
+                            *own.entry(key).or_default() += 1.0;
+                            if !produced_earlier(&blocks[..k], a, b) {
+                                *fresh.entry(key).or_default() += 1.0 / p;
+                            }
+                        });
+                        (own, fresh, buf)
+                    },
+                )
+                .map(|(o, f, _)| (o, f))
+                .reduce(
+                    || (HashMap::new(), HashMap::new()),
+                    |(mut o1, mut f1), (o2, f2)| {
+                        for (k, v) in o2 {
+                            *o1.entry(k).or_default() += v;
+                        }
+                        for (k, v) in f2 {
+                            *f1.entry(k).or_default() += v;
+                        }
+                        (o1, f1)
+                    },
+                );
+            for (key, v) in fresh {
+                *union.entry(key).or_default() += v;
+            }
+            let mut skip = vec![false; nf];
+            for t in &rule.terms {
+                skip[t.field] = true;
+            }
+            if own.is_empty() {
+                continue;
+            }
+            let (m, _) = em(&own, &u, &skip, config.em_iterations);
+            for f in 0..nf {
+                if !skip[f] {
+                    for (s, x) in m_sum[f].iter_mut().zip(&m[f]) {
+                        *s += x;
+                    }
+                    m_n[f] += 1;
+                }
+            }
+        }
+        let m: Vec<Vec<f64>> = (0..nf)
+            .map(|f| {
+                if m_n[f] == 0 {
+                    initial_m(u[f].len())
+                } else {
+                    m_sum[f].iter().map(|s| s / m_n[f] as f64).collect()
+                }
+            })
+            .collect();
+        // The prior over the union of candidate pairs, with m and u fixed.
+        let mut lambda = 0.1;
+        for _ in 0..config.em_iterations.max(1) * 2 {
+            let (mut matched, mut total) = (0.0, 0.0);
+            for (&pat, &c) in &union {
+                let (mut lm, mut lu) = (lambda, 1.0 - lambda);
+                for f in 0..nf {
+                    if let Some(l) = unpack(pat, f) {
+                        lm *= m[f][l as usize];
+                        lu *= u[f][l as usize];
+                    }
+                }
+                matched += c * lm / (lm + lu);
+                total += c;
+            }
+            if total == 0.0 {
+                break;
+            }
+            lambda = (matched / total).clamp(1e-9, 1.0 - 1e-9);
+        }
+        // As a prior over all record pairs (like Splink's), so probabilities mean the same thing
+        // whatever the blocking: expected matches among candidates over all possible pairs.
+        let candidates: f64 = union.values().sum();
+        let n = data.len() as f64;
+        let a = data.sources.iter().filter(|&&s| s == 0).count() as f64;
+        let all_pairs = if link {
+            a * (n - a)
+        } else {
+            n * (n - 1.0) / 2.0
+        };
+        if candidates > 0.0 && all_pairs > 0.0 {
+            lambda = (lambda * candidates / all_pairs).clamp(1e-12, 1.0 - 1e-9);
+        }
+        progress.report("train m (EM)", rules.len() as u64, rules.len() as u64);
+        let fields = config
+            .fields
+            .iter()
+            .zip(m.into_iter().zip(u))
+            .map(|(fc, (m, u))| FieldModel {
+                column: fc.column.clone(),
+                kind: fc.kind,
+                tf: fc.tf,
+                m,
+                u,
+            })
+            .collect();
+        Ok(Linker {
+            config,
+            rules,
+            model: Model { fields, lambda },
+        })
+    }
+
+    /// Scores every unique candidate pair in parallel, keeping those with probability at least
+    /// `threshold`. Candidate pairs are generated group by group and never stored.
+    pub fn score_all(
+        &self,
+        data: &Dataset,
+        blocks: &[Blocks],
+        threshold: f64,
+        progress: &dyn Progress,
+    ) -> Scored {
+        let cut = weight_of(threshold);
+        let link = data.is_link();
+        let nf = self.model.fields.len();
+        let candidates = AtomicU64::new(0);
+        let mut pairs = Vec::new();
+        let total_groups: u64 = blocks.iter().map(|b| b.bounds.len() as u64).sum();
+        let mut done = 0u64;
+        for (k, bl) in blocks.iter().enumerate() {
+            let step = (bl.bounds.len() / 50).max(1024);
+            let mut start = 0;
+            while start < bl.bounds.len() {
+                let end = (start + step).min(bl.bounds.len());
+                let chunk: Vec<ScoredPair> = (start..end)
+                    .into_par_iter()
+                    .fold(
+                        || (Vec::new(), vec![None; nf], 0u64),
+                        |(mut out, mut buf, mut n), g| {
+                            bl.for_pairs_in_group(data, link, g, |a, b| {
+                                if produced_earlier(&blocks[..k], a, b) {
+                                    return;
+                                }
+                                n += 1;
+                                let w = self.model.weigh(data, a, b, &mut buf);
+                                if w >= cut {
+                                    out.push(ScoredPair {
+                                        a,
+                                        b,
+                                        weight: w as f32,
+                                    });
+                                }
+                            });
+                            (out, buf, n)
+                        },
+                    )
+                    .map(|(out, _, n)| {
+                        candidates.fetch_add(n, Ordering::Relaxed);
+                        out
+                    })
+                    .flatten_iter()
+                    .collect();
+                pairs.extend(chunk);
+                done += (end - start) as u64;
+                progress.report("score pairs", done, total_groups);
+                start = end;
+            }
+        }
+        Scored {
+            pairs,
+            candidates: candidates.into_inner(),
+        }
+    }
+}
+
+/// Union-find over record indices.
+#[derive(Debug, Clone)]
+pub struct UnionFind {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    /// `n` singletons.
+    pub fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    /// The representative of `x`.
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    /// Joins the sets of `a` and `b`.
+    pub fn union(&mut self, a: u32, b: u32) {
+        let (mut ra, mut rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return;
+        }
+        if self.size[ra as usize] < self.size[rb as usize] {
+            std::mem::swap(&mut ra, &mut rb);
+        }
+        self.parent[rb as usize] = ra;
+        self.size[ra as usize] += self.size[rb as usize];
+    }
+}
+
+/// Connected components of `n` records joined by `pairs` at or above `min_weight`: a cluster number
+/// per record, numbered from 0 in order of each cluster's first record.
+pub fn cluster(n: usize, pairs: &[ScoredPair], min_weight: f64) -> Vec<u32> {
+    let mut uf = UnionFind::new(n);
+    for p in pairs {
+        if f64::from(p.weight) >= min_weight {
+            uf.union(p.a, p.b);
+        }
+    }
+    let mut label = vec![u32::MAX; n];
+    let mut next = 0;
+    (0..n as u32)
+        .map(|r| {
+            let root = uf.find(r) as usize;
+            if label[root] == u32::MAX {
+                label[root] = next;
+                next += 1;
+            }
+            label[root]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn em_recovers_known_m_probabilities_on_synthetic_patterns() {
+        // Three two-level fields, 30% matches, known m and u.
+        let m_true = [0.9, 0.8, 0.95];
+        let u_true = [0.1, 0.2, 0.05];
+        let lambda_true = 0.3;
+        let mut patterns = HashMap::new();
+        for bits in 0u8..8 {
+            let levels: Vec<Option<u8>> = (0..3).map(|f| Some((bits >> f) & 1)).collect();
+            let pm: f64 = (0..3)
+                .map(|f| {
+                    if bits >> f & 1 == 1 {
+                        m_true[f]
+                    } else {
+                        1.0 - m_true[f]
+                    }
+                })
+                .product();
+            let pu: f64 = (0..3)
+                .map(|f| {
+                    if bits >> f & 1 == 1 {
+                        u_true[f]
+                    } else {
+                        1.0 - u_true[f]
+                    }
+                })
+                .product();
+            patterns.insert(
+                pack(&levels),
+                100_000.0 * (lambda_true * pm + (1.0 - lambda_true) * pu),
+            );
+        }
+        let u: Vec<Vec<f64>> = u_true.iter().map(|&x| vec![1.0 - x, x]).collect();
+        let (m, lambda) = em(&patterns, &u, &[false; 3], 200);
+        assert!((lambda - lambda_true).abs() < 0.01, "lambda {lambda}");
+        for f in 0..3 {
+            assert!((m[f][1] - m_true[f]).abs() < 0.01, "field {f}: {:?}", m[f]);
+        }
+    }
+
+    #[test]
+    fn clustering_joins_connected_components_above_the_threshold() {
+        let p = |a, b, w| ScoredPair { a, b, weight: w };
+        let pairs = [p(0, 1, 10.0), p(1, 2, 10.0), p(3, 4, 10.0), p(2, 3, -5.0)];
+        assert_eq!(cluster(6, &pairs, 0.0), [0, 0, 0, 1, 1, 2]);
+        assert_eq!(cluster(6, &pairs, -10.0), [0, 0, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn packing_round_trips_levels_and_missing() {
+        let levels = [Some(3), None, Some(0), Some(14)];
+        let key = pack(&levels);
+        for (i, l) in levels.iter().enumerate() {
+            assert_eq!(unpack(key, i), *l);
+        }
+    }
+
+    #[test]
+    fn probability_and_weight_are_inverse() {
+        for p in [0.01, 0.5, 0.9, 0.999] {
+            assert!((probability(weight_of(p)) - p).abs() < 1e-9);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The whole CSV pipeline behind `lantern link`: read, train, score, cluster, write, with progress
+//! and a summary of time per stage.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::config::{ConfigError, LinkConfig};
+use crate::csvio::{InputError, load, read_header};
+use crate::data::Dataset;
+use crate::model::{
+    Linker, Progress, build_blocks, cluster, explanation_text, probability, weight_of,
+};
+
+/// What `--output` receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// One row per pair at or above the threshold, with its explanation.
+    Pairs,
+    /// One row per record with its cluster number.
+    Clusters,
+}
+
+impl OutputKind {
+    /// Clusters when the file name starts with `cluster`, else pairs.
+    pub fn from_path(path: &Path) -> Self {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.starts_with("cluster") {
+            OutputKind::Clusters
+        } else {
+            OutputKind::Pairs
+        }
+    }
+}
+
+/// Options of one link run.
+#[derive(Debug, Clone)]
+pub struct LinkOptions {
+    /// The CSV to deduplicate, or the first of two to link.
+    pub input: PathBuf,
+    /// The second CSV when linking two files.
+    pub input_b: Option<PathBuf>,
+    /// The id column (in both files).
+    pub id: String,
+    /// TOML settings; inferred from column names when absent.
+    pub config: Option<PathBuf>,
+    /// Overrides the config's threshold.
+    pub threshold: Option<f64>,
+    /// Where results go.
+    pub output: PathBuf,
+    /// What results are written; from the output's file name when absent.
+    pub kind: Option<OutputKind>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Records read (both files).
+    pub records: usize,
+    /// Unique candidate pairs compared.
+    pub candidates: u64,
+    /// Pairs at or above the threshold.
+    pub matched_pairs: usize,
+    /// Clusters of two or more records.
+    pub clusters: usize,
+    /// Wall time per stage.
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "records:          {}", self.records)?;
+        writeln!(f, "candidate pairs:  {}", self.candidates)?;
+        writeln!(f, "matched pairs:    {}", self.matched_pairs)?;
+        writeln!(f, "clusters (2+):    {}", self.clusters)?;
+        let total: Duration = self.stages.iter().map(|s| s.1).sum();
+        for (name, d) in &self.stages {
+            writeln!(f, "  {name:<10} {:>8.3} s", d.as_secs_f64())?;
+        }
+        write!(f, "  {:<10} {:>8.3} s", "total", total.as_secs_f64())
+    }
+}
+
+/// Why a run failed; nothing is written when it does.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// Bad input file.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Bad settings.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The output could not be written.
+    #[error("{path}: {message}")]
+    Output {
+        /// The output file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Progress drawn as a bar on standard error.
+#[derive(Debug, Default)]
+pub struct StderrProgress {
+    last: Mutex<(String, u64)>,
+}
+
+impl Progress for StderrProgress {
+    fn report(&self, stage: &str, done: u64, total: u64) {
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.0 == stage && last.1 == pct && done != total {
+            return;
+        }
+        *last = (stage.to_string(), pct);
+        let filled = (pct / 5) as usize;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r{stage:<14} [{}{}] {pct:>3}%",
+            "#".repeat(filled),
+            " ".repeat(20 - filled)
+        );
+        if done >= total {
+            let _ = writeln!(err);
+        }
+    }
+}
+
+/// Reads the settings: from the TOML file, or inferred from the header.
+pub fn load_config(opts: &LinkOptions) -> Result<LinkConfig, LinkError> {
+    let header = read_header(&opts.input)?;
+    let mut cfg = match &opts.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| ConfigError::Toml(format!("{}: {e}", p.display())))?;
+            LinkConfig::from_toml(&text).map_err(|e| match e {
+                ConfigError::Toml(m) => ConfigError::Toml(format!("{}: {m}", p.display())),
+                other => other,
+            })?
+        }
+        None => LinkConfig::infer(&header, &opts.id)?,
+    };
+    if let Some(t) = opts.threshold {
+        cfg.threshold = t;
+        cfg.validate()?;
+    }
+    cfg.check_columns(&header)?;
+    if let Some(b) = &opts.input_b {
+        cfg.check_columns(&read_header(b)?)?;
+    }
+    Ok(cfg)
+}
+
+/// Runs the whole pipeline and writes the output.
+pub fn run(opts: &LinkOptions, progress: &dyn Progress) -> Result<Summary, LinkError> {
+    let mut summary = Summary::default();
+    let t = Instant::now();
+    let cfg = load_config(opts)?;
+    let mut data = Dataset::new(&cfg);
+    progress.report("read", 0, 1);
+    load(&opts.input, &opts.id, &cfg, 0, &mut data)?;
+    if let Some(b) = &opts.input_b {
+        load(b, &opts.id, &cfg, 1, &mut data)?;
+    }
+    progress.report("read", 1, 1);
+    summary.records = data.len();
+    summary.stages.push(("read", t.elapsed()));
+
+    let t = Instant::now();
+    let rules = crate::block::compile_rules(&cfg)?;
+    let blocks = build_blocks(&data, &rules);
+    summary.stages.push(("block", t.elapsed()));
+
+    let t = Instant::now();
+    let threshold = cfg.threshold;
+    let linker = Linker::train(cfg, &data, &blocks, progress)?;
+    summary.stages.push(("train", t.elapsed()));
+
+    let t = Instant::now();
+    let scored = linker.score_all(&data, &blocks, threshold, progress);
+    drop(blocks);
+    summary.candidates = scored.candidates;
+    summary.matched_pairs = scored.pairs.len();
+    summary.stages.push(("score", t.elapsed()));
+
+    let t = Instant::now();
+    let labels = cluster(data.len(), &scored.pairs, weight_of(threshold));
+    let mut sizes = vec![0u32; data.len()];
+    for &l in &labels {
+        sizes[l as usize] += 1;
+    }
+    summary.clusters = sizes.iter().filter(|&&s| s >= 2).count();
+    summary.stages.push(("cluster", t.elapsed()));
+
+    let t = Instant::now();
+    let kind = opts
+        .kind
+        .unwrap_or_else(|| OutputKind::from_path(&opts.output));
+    write_output(opts, kind, &linker, &data, &scored.pairs, &labels).map_err(|e| {
+        LinkError::Output {
+            path: opts.output.clone(),
+            message: e.to_string(),
+        }
+    })?;
+    summary.stages.push(("write", t.elapsed()));
+    Ok(summary)
+}
+
+fn write_output(
+    opts: &LinkOptions,
+    kind: OutputKind,
+    linker: &Linker,
+    data: &Dataset,
+    pairs: &[crate::model::ScoredPair],
+    labels: &[u32],
+) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_path(&opts.output)?;
+    let link = data.is_link();
+    match kind {
+        OutputKind::Pairs => {
+            w.write_record([
+                "id_l",
+                "id_r",
+                "match_probability",
+                "match_weight",
+                "explanation",
+            ])?;
+            for p in pairs {
+                let expl = explanation_text(&linker.model.explain(data, p.a, p.b));
+                w.write_record([
+                    &*data.ids[p.a as usize],
+                    &*data.ids[p.b as usize],
+                    &format!("{:.6}", probability(f64::from(p.weight))),
+                    &format!("{:.3}", p.weight),
+                    &expl,
+                ])?;
+            }
+        }
+        OutputKind::Clusters => {
+            if link {
+                w.write_record(["cluster_id", "source", "id"])?;
+            } else {
+                w.write_record(["cluster_id", "id"])?;
+            }
+            for (r, l) in labels.iter().enumerate() {
+                let c = l.to_string();
+                if link {
+                    let s = if data.sources[r] == 0 { "a" } else { "b" };
+                    w.write_record([c.as_str(), s, &data.ids[r]])?;
+                } else {
+                    w.write_record([c.as_str(), &data.ids[r]])?;
+                }
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
