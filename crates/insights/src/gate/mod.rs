@@ -18,9 +18,12 @@
 //!   every hidden small figure is at least [`GateConfig::required_width`] wide (half of "fewer than
 //!   N", at least 1: threshold 3 means the attacker cannot tell 1 from 2; 11 means an interval of at
 //!   least 5), and every withheld figure's interval is at least 1 wide: no hidden figure is ever
-//!   pinned to one value. The equations of row, column and shared totals have coefficients ±1 over
-//!   integer bounds, so the extreme points the linear program finds are integer counts and the real
-//!   interval is the integer one. When no suppression achieves it under [`ZeroRule::Publish`], the
+//!   pinned to one value. For one cross-tab, and for tables linked only through margins that form a
+//!   network (for example state × form and state × channel sharing the state margin), the equations
+//!   are a network's flow constraints, totally unimodular, so the extreme points the linear program
+//!   finds are integer counts and the real interval is the integer one. Tables whose shared margins
+//!   form a cycle (state × form, form × channel and channel × state) are not: there an attacker
+//!   solving over the integers could narrow an interval more than this check does (known limit). When no suppression achieves it under [`ZeroRule::Publish`], the
 //!   gate hides zeros too (the release then says [`ZeroRule::Suppress`]); when even that fails it
 //!   refuses with [`GateError::CannotProtect`] rather than publish.
 //! - **Tables of one release** that have the same universe share totals: the grand totals are one
