@@ -14,7 +14,7 @@
 //!   which figures are "fewer than N" and which are "withheld" (so: each small figure lies in
 //!   `[1 or 0, N−1]`, each withheld one in `[N, ∞)`), and every equation between them (row, column and
 //!   grand totals; totals that two tables of the release share), computes by linear programming the
-//!   interval each hidden figure can take ([`attack`]). The gate publishes only when the interval of
+//!   interval each hidden figure can take ([`attack()`]). The gate publishes only when the interval of
 //!   every hidden small figure is at least [`GateConfig::required_width`] wide (half of "fewer than
 //!   N", at least 1: threshold 3 means the attacker cannot tell 1 from 2; 11 means an interval of at
 //!   least 5), and every withheld figure's interval is at least 1 wide: no hidden figure is ever

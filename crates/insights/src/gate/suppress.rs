@@ -13,7 +13,7 @@ enum State {
 }
 
 /// Passes the tables of one release through the gate: small figures become "fewer than N", and
-/// further figures are withheld until the attacker of [`super::attack`] can narrow no small figure.
+/// further figures are withheld until the attacker of [`super::attack()`] can narrow no small figure.
 /// Refuses (changing nothing) when the tables are malformed, disagree on shared totals, or cannot be
 /// protected.
 ///
