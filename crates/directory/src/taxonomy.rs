@@ -94,11 +94,7 @@ pub fn population_attribute(service_id: &str, p: Population) -> Attribute {
 
 fn link(service_id: &str, link_type: &str, term_id: String, code: &str) -> Attribute {
     Attribute {
-        id: format!(
-            "{}-{}",
-            &term_id[..23],
-            &service_id.get(24..).unwrap_or(service_id)
-        ),
+        id: derived_id(service_id, &term_id),
         link_id: Some(service_id.into()),
         link_type: Some(link_type.into()),
         link_entity: Some("service".into()),
@@ -106,6 +102,25 @@ fn link(service_id: &str, link_type: &str, term_id: String, code: &str) -> Attri
         label: Some(code.into()),
         ..Attribute::default()
     }
+}
+
+/// A stable UUID-shaped id derived from a service and a term (FNV-1a, 128 bits), so that the same link
+/// always gets the same id and different links never share one in practice.
+fn derived_id(service_id: &str, term_id: &str) -> String {
+    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for b in service_id.bytes().chain([0u8]).chain(term_id.bytes()) {
+        h ^= u128::from(b);
+        h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
+    }
+    let hex = format!("{h:032x}");
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..]
+    )
 }
 
 /// The service types and populations of every service, read from its attributes (only terms of
@@ -332,5 +347,23 @@ mod tests {
             0,
             "applying twice adds nothing"
         );
+    }
+
+    #[test]
+    fn a_service_keeps_every_type_and_population_it_is_linked_to() {
+        let mut dir = Directory::default();
+        let svc = "00000000-0000-4000-8000-000000000009";
+        for a in [
+            service_type_attribute(svc, ServiceType::LegalServices),
+            service_type_attribute(svc, ServiceType::CaseManagement),
+            population_attribute(svc, Population::Adults),
+            population_attribute(svc, Population::Men),
+        ] {
+            assert!(uuid::Uuid::parse_str(&a.id).is_ok(), "{}", a.id);
+            dir.attribute.insert(a.id.clone(), a);
+        }
+        let (types, pops) = &classify(&dir)[svc];
+        assert_eq!(types.len(), 2);
+        assert_eq!(pops.len(), 2);
     }
 }
