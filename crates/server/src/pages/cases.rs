@@ -4,11 +4,13 @@ use super::{Chrome, PageForm, PageResult, render};
 use crate::accounts::format_time;
 use crate::api::cases::{self as api, TaskInput};
 use crate::auth::Principal;
+use crate::error::AppError;
 use crate::pages::review::outcome_label;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
+use lantern_domain::codes::{CaseStatus, Gender, IdentifierKind, PartyRole};
 use serde::Deserialize;
 
 /// A code shown to people: `sex_and_labor` → `Sex and labor`.
@@ -65,6 +67,10 @@ struct CasePage {
     tasks: Vec<TaskRow>,
     csrf: String,
     message: Option<String>,
+    statuses: Vec<(&'static str, &'static str)>,
+    roles: Vec<(&'static str, &'static str)>,
+    genders: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
 }
 
 async fn page(state: &AppState, p: &Principal, id: &str, message: Option<String>) -> PageResult {
@@ -184,7 +190,142 @@ async fn page(state: &AppState, p: &Principal, id: &str, message: Option<String>
         tasks,
         csrf: p.csrf().to_owned(),
         message,
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
+        roles: PartyRole::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
+        genders: Gender::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        kinds: IdentifierKind::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
     })
+}
+
+/// The status form.
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    status: String,
+}
+
+/// `POST /cases/{id}/status`.
+pub async fn set_status(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<StatusForm>,
+) -> PageResult {
+    let status = f
+        .status
+        .parse::<CaseStatus>()
+        .map_err(|e| AppError::invalid("status", e.to_string()))?;
+    api::change(
+        &state,
+        &p,
+        &id,
+        api::CasePatch {
+            status: Some(status),
+            form: None,
+            details: None,
+            safety_plan: None,
+            assignee_id: None,
+        },
+    )
+    .await?;
+    page(
+        &state,
+        &p,
+        &id,
+        Some(format!("Status: {}.", status.label())),
+    )
+    .await
+}
+
+/// The safety plan form.
+#[derive(Debug, Deserialize)]
+pub struct SafetyForm {
+    #[serde(default)]
+    safety_plan: String,
+}
+
+/// `POST /cases/{id}/safety`.
+pub async fn set_safety(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<SafetyForm>,
+) -> PageResult {
+    if f.safety_plan.chars().count() > 20_000 {
+        return Err(AppError::invalid("safety_plan", "at most 20000 characters").into());
+    }
+    api::change(
+        &state,
+        &p,
+        &id,
+        api::CasePatch {
+            status: None,
+            form: None,
+            details: None,
+            safety_plan: Some(f.safety_plan),
+            assignee_id: None,
+        },
+    )
+    .await?;
+    page(&state, &p, &id, Some("Safety plan saved.".into())).await
+}
+
+/// The add-party form.
+#[derive(Debug, Deserialize)]
+pub struct PartyForm {
+    role: String,
+    #[serde(default)]
+    gender: String,
+    #[serde(default)]
+    age: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// `POST /cases/{id}/parties`.
+pub async fn add_party(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<PartyForm>,
+) -> PageResult {
+    let mut doc = serde_json::json!({"role": f.role});
+    if !f.gender.is_empty() {
+        doc["gender"] = f.gender.into();
+    }
+    if !f.age.trim().is_empty() {
+        doc["age"] = f
+            .age
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| AppError::invalid("age", "must be a whole number of years"))?
+            .into();
+    }
+    if !f.value.trim().is_empty() {
+        doc["identifiers"] = serde_json::json!([{"kind": f.kind, "value": f.value}]);
+    }
+    let input: crate::intake::PartyInput = serde_path_to_error::deserialize(doc)
+        .map_err(|e| AppError::invalid(e.path().to_string(), e.inner().to_string()))?;
+    let case = state.store.case(&p.ctx(), &p.user.hotline_id, &id).await?;
+    let mut probs = crate::intake::Problems::default();
+    let mut party = crate::intake::party("party", &input, case.state.as_deref(), &mut probs);
+    probs.into_result()?;
+    party.case_id = id.clone();
+    state
+        .store
+        .add_party(&p.ctx(), &p.user.hotline_id, &party)
+        .await?;
+    page(&state, &p, &id, Some("Party added.".into())).await
 }
 
 /// `GET /cases/{id}`.

@@ -111,3 +111,63 @@ async fn a_contact_without_a_case_is_added_to_one_later_and_bad_input_names_the_
         .await;
     assert!(text(res).await.contains("channel"));
 }
+
+#[tokio::test]
+async fn on_the_case_page_an_advocate_changes_status_adds_a_party_and_a_safety_plan() {
+    let app = TestApp::new().await;
+    app.user(Role::Advocate).await;
+    let adv = app.login("advocate").await;
+    let res = app
+        .post_form(
+            "/contacts",
+            &adv,
+            &[("channel", "phone"), ("state", "GA"), ("case_mode", "new")],
+        )
+        .await;
+    let case_url = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let page = text(
+        app.post_form(
+            &format!("{case_url}/parties"),
+            &adv,
+            &[
+                ("role", "business"),
+                ("kind", "business_name"),
+                ("value", "Golden Spa"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        page.contains("Party added.") && page.contains("Business name: Golden Spa"),
+        "{page}"
+    );
+    let page = text(
+        app.post_form(
+            &format!("{case_url}/safety"),
+            &adv,
+            &[("safety_plan", "Meet at the library on Tuesdays")],
+        )
+        .await,
+    )
+    .await;
+    assert!(page.contains("Meet at the library on Tuesdays"));
+    let page = text(
+        app.post_form(&format!("{case_url}/status"), &adv, &[("status", "closed")])
+            .await,
+    )
+    .await;
+    assert!(page.contains("Status: Closed."));
+    let refused = app
+        .post_form(
+            &format!("{case_url}/status"),
+            &adv,
+            &[("status", "referred")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = app
+        .post_form(&format!("{case_url}/parties"), &adv, &[("role", "boss")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
