@@ -204,8 +204,8 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
-/// How the Twilio provider performs one HTTP POST of a form. The crate ships [`PlainHttp`]; a TLS-capable
-/// transport (for `https://api.twilio.com`) plugs in here.
+/// How the Twilio provider performs one HTTP POST of a form: [`PlainHttp`] for `http://` URLs, and with the
+/// `https` feature `ReqwestTransport` for `https://api.twilio.com`.
 pub trait HttpTransport: Send + Sync {
     /// POSTs `form` (already encoded) to `url` with the given `Authorization` header value. An `Err` is a
     /// connection-level failure (retryable).
@@ -263,6 +263,57 @@ impl HttpTransport for PlainHttp {
                 .await
                 .map_err(|e| format!("read: {e}"))?;
             parse_response(&raw)
+        })
+    }
+}
+
+/// An HTTPS-capable transport (reqwest with rustls and the webpki roots) for reaching
+/// `https://api.twilio.com` directly; enabled by the crate's `https` feature.
+#[cfg(feature = "https")]
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+#[cfg(feature = "https")]
+impl ReqwestTransport {
+    /// A transport with its own connection pool.
+    pub fn new() -> Result<ReqwestTransport, SendError> {
+        let client = reqwest::Client::builder()
+            .build()
+            .map_err(|e| SendError::Config(format!("the HTTPS client could not be built: {e}")))?;
+        Ok(ReqwestTransport { client })
+    }
+}
+
+#[cfg(feature = "https")]
+impl HttpTransport for ReqwestTransport {
+    fn post_form<'a>(
+        &'a self,
+        url: &'a str,
+        authorization: &'a str,
+        form: &'a str,
+    ) -> BoxFuture<'a, Result<HttpResponse, String>> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .post(url)
+                .header("authorization", authorization)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .body(form.to_owned())
+                .send()
+                .await
+                .map_err(|e| format!("request: {e}"))?;
+            let status = response.status().as_u16();
+            let body = response.bytes().await.map_err(|e| format!("read: {e}"))?;
+            if body.len() > MAX_RESPONSE_BYTES {
+                return Err("the answer is too large".to_owned());
+            }
+            Ok(HttpResponse {
+                status,
+                body: body.to_vec(),
+            })
         })
     }
 }
@@ -643,6 +694,30 @@ mod tests {
         let result = p.send(permit, &phone("+18885550100"), "hi", None).await;
         assert_eq!(result.is_ok(), ok, "{result:?}");
         assert_eq!(seen.lock().unwrap().len(), attempts);
+    }
+
+    #[cfg(feature = "https")]
+    #[tokio::test]
+    async fn the_reqwest_transport_posts_the_same_form_and_retries() {
+        let (url, seen) = server(vec![500, 201]).await;
+        let mut config = TwilioConfig::new(ACCOUNT, "secret-token");
+        config.base_url = url;
+        config.initial_backoff = Duration::from_millis(1);
+        let p = TwilioProvider::new(config, ReqwestTransport::new().unwrap()).unwrap();
+        let permit = SendPermit::check(&phone("+15552013344"), OptState::OptedIn).unwrap();
+        p.send(permit, &phone("+18885550100"), "hi", None)
+            .await
+            .unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(
+            seen[1].request_line,
+            format!("POST /2010-04-01/Accounts/{ACCOUNT}/Messages.json HTTP/1.1")
+        );
+        assert_eq!(
+            seen[1].body,
+            "To=%2B15552013344&From=%2B18885550100&Body=hi"
+        );
     }
 
     #[tokio::test]
