@@ -35,6 +35,8 @@ pub enum Text {
     MessagePlaceholder,
     /// The send button.
     Send,
+    /// The spoken greeting before a caller is placed in the queue (TwiML `<Say>`).
+    VoiceGreeting,
 }
 
 /// Every text, for completeness checks and for rendering a whole page's strings at once.
@@ -54,6 +56,7 @@ pub const ALL: &[Text] = &[
     Text::QuickExitHint,
     Text::MessagePlaceholder,
     Text::Send,
+    Text::VoiceGreeting,
 ];
 
 /// The text in the given language.
@@ -105,6 +108,20 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (Lang::Es, MessagePlaceholder) => "Escriba su mensaje",
         (Lang::En, Send) => "Send",
         (Lang::Es, Send) => "Enviar",
+        (Lang::En, VoiceGreeting) => {
+            "Thank you for calling. Please stay on the line; an advocate will answer soon."
+        }
+        (Lang::Es, VoiceGreeting) => {
+            "Gracias por llamar. Por favor, no cuelgue; un/a asesor/a le atenderá pronto."
+        }
+    }
+}
+
+/// The language tag for TwiML `<Say>` in this language.
+pub fn voice_language(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en-US",
+        Lang::Es => "es-US",
     }
 }
 
