@@ -124,6 +124,14 @@ pub struct Decision {
     pub kind: KeywordKind,
 }
 
+/// The TwiML answer for a decision: a `<Message>` with the automatic reply, or an empty response.
+pub fn reply_twiml(decision: &Decision) -> String {
+    match &decision.auto_reply {
+        Some(text) => crate::twiml::message(text),
+        None => crate::twiml::empty(),
+    }
+}
+
 /// Decides what an inbound message does, given the sender's opt state with this hotline number; returns the
 /// new state and the decision. Pure: the caller stores the new state and sends the reply.
 ///
@@ -131,6 +139,8 @@ pub struct Decision {
 /// HELP and further opt-outs, gets no reply. A message from an opted-out sender is still delivered to an
 /// advocate (`open_conversation`) only if it is a plain message or BEFREE/HELP: the person wrote in, and the
 /// advocate sees the opt-out state and cannot reply.
+/// While opted in, an opt-in word (`YES`, `START`) is delivered to the advocate as a message with no reply,
+/// because "yes" is usually an answer to a question.
 pub fn on_inbound(state: OptState, body: &str, texts: &ProgramTexts) -> (OptState, Decision) {
     let (kind, lang) = classify(body);
     let opened = matches!(
@@ -146,11 +156,20 @@ pub fn on_inbound(state: OptState, body: &str, texts: &ProgramTexts) -> (OptStat
                 kind,
             },
         ),
-        (_, KeywordKind::OptIn) => (
+        (OptState::OptedOut, KeywordKind::OptIn) => (
             OptState::OptedIn,
             Decision {
                 auto_reply: Some(texts.opt_in_reply()),
                 open_conversation: false,
+                kind,
+            },
+        ),
+        // Already opted in, "YES" is most likely an answer to an advocate: deliver it, confirm nothing.
+        (OptState::OptedIn, KeywordKind::OptIn) => (
+            OptState::OptedIn,
+            Decision {
+                auto_reply: None,
+                open_conversation: true,
                 kind,
             },
         ),
@@ -233,6 +252,13 @@ mod tests {
     #[case::help(OptState::OptedIn, "HELP", OptState::OptedIn, true, true)]
     #[case::befree(OptState::OptedIn, "BEFREE", OptState::OptedIn, false, true)]
     #[case::message(OptState::OptedIn, "stop texting me", OptState::OptedIn, false, true)]
+    #[case::yes_while_opted_in_is_an_answer(
+        OptState::OptedIn,
+        "yes",
+        OptState::OptedIn,
+        false,
+        true
+    )]
     fn keywords_move_the_opt_state(
         #[case] before: OptState,
         #[case] body: &str,
@@ -273,6 +299,14 @@ mod tests {
             Just("START me".to_owned()),
             "[ -~]{0,20}",
         ]
+    }
+
+    #[test]
+    fn the_twiml_answer_after_an_opt_out_is_empty() {
+        let (state, first) = on_inbound(OptState::OptedIn, "STOP", &texts());
+        assert!(reply_twiml(&first).contains("<Message>"));
+        let (_, second) = on_inbound(state, "HELP", &texts());
+        assert!(reply_twiml(&second).ends_with("<Response/>"));
     }
 
     proptest! {
