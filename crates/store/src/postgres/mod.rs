@@ -7,6 +7,9 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::path::Path;
 use std::time::Duration;
 
+/// Reads the audit chain's head for an append (the one statement that differs between backends).
+const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+
 type Db = sqlx::Postgres;
 type This = PgStore;
 

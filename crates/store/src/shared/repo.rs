@@ -105,8 +105,8 @@ fn event_from_row(row: &DbRow) -> Result<AuditEvent> {
     })
 }
 
-/// Appends one sealed event to the chain inside `tx`. The head row's UPDATE serialises concurrent
-/// appenders (a row lock on PostgreSQL, the write lock on SQLite), so the chain never forks.
+/// Appends one sealed event to the chain inside `tx`. Reading the head serialises concurrent appenders
+/// (`FOR UPDATE` on PostgreSQL; SQLite has one writer), so the chain never forks.
 async fn append_audit(
     tx: &mut Tx<'_>,
     keys: &Keyring,
@@ -116,10 +116,10 @@ async fn append_audit(
     record_id: Option<&str>,
     detail: &serde_json::Value,
 ) -> Result<i64> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    let head = sqlx::query(super::AUDIT_HEAD_FOR_APPEND)
         .fetch_one(&mut **tx)
         .await?;
-    let seq: i64 = head.try_get("seq")?;
+    let seq: i64 = head.try_get::<i64, _>("seq")? + 1;
     let prev_hash: Vec<u8> = head.try_get("hash")?;
     let mut e = AuditEvent {
         seq,
@@ -155,10 +155,7 @@ async fn append_audit(
     .bind(&e.hash)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&e.hash)
-        .execute(&mut **tx)
-        .await?;
+    // The head follows by trigger (migration 0003).
     Ok(seq)
 }
 

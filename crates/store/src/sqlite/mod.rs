@@ -15,6 +15,9 @@ use std::time::Duration;
 
 mod writer;
 
+/// Reads the audit chain's head for an append (the one statement that differs between backends).
+const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+
 type Db = sqlx::Sqlite;
 type This = SqliteStore;
 
