@@ -198,13 +198,23 @@ struct Entry {
     name_words: usize,
 }
 
+/// A point entry as the grid keeps it: what the spatial and type filters need, without touching the
+/// entry itself.
+#[derive(Debug, Clone, Copy)]
+struct GridItem {
+    slot: u32,
+    types: u32,
+    lat: f64,
+    lng: f64,
+}
+
 /// The search index.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     entries: Vec<Option<Entry>>,
     free: Vec<u32>,
     by_service: HashMap<String, Vec<u32>>,
-    grid: HashMap<(i32, i32), Vec<u32>>,
+    grid: HashMap<(i32, i32), Vec<GridItem>>,
     areas: HashMap<AreaKey, Vec<u32>>,
     words: HashMap<String, Vec<u32>>,
     zones: Vec<TimeZone>,
@@ -347,7 +357,7 @@ impl SearchIndex {
             };
             if let Some((lat, lng)) = e.point {
                 if let Some(v) = self.grid.get_mut(&cell(lat, lng)) {
-                    v.retain(|&x| x != slot);
+                    v.retain(|x| x.slot != slot);
                 }
             } else {
                 self.pointless.retain(|&x| x != slot);
@@ -546,7 +556,12 @@ impl SearchIndex {
                 }
             };
             match e.point {
-                Some((lat, lng)) => self.grid.entry(cell(lat, lng)).or_default().push(slot),
+                Some((lat, lng)) => self.grid.entry(cell(lat, lng)).or_default().push(GridItem {
+                    slot,
+                    types: e.types,
+                    lat,
+                    lng,
+                }),
                 None => self.pointless.push(slot),
             }
             for a in &e.areas {
@@ -657,41 +672,43 @@ impl SearchIndex {
                 let dlng = (radius / (111.32 * coslat)).min(180.0);
                 let (c0, c1) = (cell(lat - dlat, lng - dlng), cell(lat + dlat, lng + dlng));
                 let cells = i64::from(c1.0 - c0.0 + 1) * i64::from(c1.1 - c0.1 + 1);
-                let visit =
-                    |slot: u32, e: &Entry, cands: &mut Vec<(u32, Option<f64>, Option<usize>)>| {
-                        if want_types != 0 && !types_match(e.types, want_types, q.all_service_types)
-                        {
-                            return;
-                        }
-                        if let Some((a, b)) = e.point {
-                            let d = haversine_km((lat, lng), (a, b));
-                            if d <= radius {
-                                cands.push((slot, Some(d), None));
-                            }
-                        }
-                    };
+                let visit = |g: &GridItem, cands: &mut Vec<(u32, Option<f64>, Option<usize>)>| {
+                    if want_types != 0 && !types_match(g.types, want_types, q.all_service_types) {
+                        return;
+                    }
+                    let d = haversine_km((lat, lng), (g.lat, g.lng));
+                    if d <= radius {
+                        cands.push((g.slot, Some(d), None));
+                    }
+                };
                 if let Some(set) = &text_set.as_ref().filter(|s| (s.len() as i64) < cells * 8) {
                     for &slot in set.iter() {
-                        if let Some(e) = &self.entries[slot as usize] {
-                            visit(slot, e, &mut cands);
+                        if let Some(e) = &self.entries[slot as usize]
+                            && let Some((a, b)) = e.point
+                        {
+                            visit(
+                                &GridItem {
+                                    slot,
+                                    types: e.types,
+                                    lat: a,
+                                    lng: b,
+                                },
+                                &mut cands,
+                            );
                         }
                     }
                 } else if cells as usize > self.grid.len() {
                     for list in self.grid.values() {
-                        for &slot in list {
-                            if let Some(e) = &self.entries[slot as usize] {
-                                visit(slot, e, &mut cands);
-                            }
+                        for g in list {
+                            visit(g, &mut cands);
                         }
                     }
                 } else {
                     for i in c0.0..=c1.0 {
                         for j in c0.1..=c1.1 {
                             if let Some(list) = self.grid.get(&(i, j)) {
-                                for &slot in list {
-                                    if let Some(e) = &self.entries[slot as usize] {
-                                        visit(slot, e, &mut cands);
-                                    }
+                                for g in list {
+                                    visit(g, &mut cands);
                                 }
                             }
                         }
