@@ -61,11 +61,11 @@ else:
         cl.LevenshteinAtThresholds("postcode", [1, 2]),
     ]
     rules = [
-        block_on("first_name", "surname"),
         block_on("surname", "dob"),
-        block_on("first_name", "dob"),
         block_on("phone"),
         block_on("postcode", "dob"),
+        block_on("first_name", "surname", "postcode"),
+        "substr(l.first_name,1,3) = substr(r.first_name,1,3) and substr(l.surname,1,3) = substr(r.surname,1,3) and l.dob = r.dob",
     ]
     em_rules = [block_on("dob"), block_on("first_name", "surname")]
     link_type = "dedupe_only"
