@@ -15,6 +15,8 @@ if [ ! -x "$WORK/venv/bin/python" ]; then
   "$WORK/venv/bin/pip" install -q recordlinkage splink duckdb
 fi
 PY=$WORK/venv/bin/python
+# `lantern link` when the full CLI is built, else the identical stand-alone pipeline binary.
+if [ -x "$BIN/lantern" ]; then LINK=("$BIN/lantern" link); else LINK=("$BIN/lantern-linkage"); fi
 "$PY" "$HERE/export_febrl.py" "$WORK/data"
 "$BIN/lantern-linkage-generate" --records "$RECORDS" --seed 7 --output "$WORK/data/people.csv"
 
@@ -32,7 +34,7 @@ for set in febrl3 febrl4 people; do
     people) L=(--input "$WORK/data/people.csv" --config "$HERE/people.toml"); T=("$WORK/data/people.csv");;
   esac
   echo "== $set"
-  measure "$set-lantern" "$BIN/lantern" link "${L[@]}" --id rec_id --output "$WORK/out/$set-lantern-pairs.csv"
+  measure "$set-lantern" "${LINK[@]}" "${L[@]}" --id rec_id --output "$WORK/out/$set-lantern-pairs.csv"
   "$PY" "$HERE/evaluate.py" "$WORK/out/$set-lantern-pairs.csv" "${T[@]}"
   for mode in default capped; do
     measure "$set-splink-$mode" "$PY" "$HERE/splink_run.py" "$set" "$WORK/data" "$WORK/out/$set-splink-$mode.csv" "$mode"
