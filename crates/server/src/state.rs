@@ -3,7 +3,10 @@
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use lantern_store::Store;
-use std::sync::Arc;
+use lantern_store::User;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The application's shared state: cheap to clone.
 #[derive(Clone, Debug)]
@@ -14,6 +17,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Recently verified API tokens.
+    pub tokens: Arc<TokenCache>,
 }
 
 impl AppState {
@@ -23,6 +28,47 @@ impl AppState {
             store,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::new()),
+            tokens: Arc::new(TokenCache::default()),
         }
+    }
+}
+
+/// API tokens verified in the last [`TokenCache::TTL`], so that an integration posting many requests a
+/// second does not cost two database reads each. This server forgets every entry whenever a token is
+/// revoked or a user is changed through it; a change made elsewhere (the CLI, another server) takes effect
+/// here within the TTL.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<Vec<u8>, (User, Instant)>>,
+}
+
+impl TokenCache {
+    /// How long a verified token is trusted without asking the database again.
+    pub const TTL: Duration = Duration::from_secs(2);
+    const MAX: usize = 10_000;
+
+    /// The user of a token verified less than [`Self::TTL`] ago.
+    pub fn get(&self, hash: &[u8]) -> Option<User> {
+        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(u, _)| u.clone())
+    }
+
+    /// Remembers a verified token.
+    pub fn put(&self, hash: Vec<u8>, user: User) {
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::MAX {
+            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        map.insert(hash, (user, Instant::now()));
+    }
+
+    /// Forgets every token (after a revocation or a change to a user).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }

@@ -123,6 +123,7 @@ pub async fn update(
         .store
         .update_user(&p.ctx(), &p.user.hotline_id, &id, &change)
         .await?;
+    state.tokens.clear();
     Ok(Json(UserView::from(&u)))
 }
 
@@ -177,5 +178,6 @@ pub async fn revoke_token(
         .store
         .revoke_token(&p.ctx(), &p.user.hotline_id, &id)
         .await?;
+    state.tokens.clear();
     Ok(StatusCode::NO_CONTENT)
 }

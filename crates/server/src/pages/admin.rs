@@ -278,6 +278,7 @@ pub async fn update_user(
         .store
         .update_user(&p.ctx(), &p.user.hotline_id, &id, &change)
         .await?;
+    state.tokens.clear();
     user_page(&state, &p, &u.id, Some("Saved.".into()), None).await
 }
 
@@ -309,6 +310,7 @@ pub async fn revoke_token(
         .store
         .revoke_token(&p.ctx(), &p.user.hotline_id, &id)
         .await?;
+    state.tokens.clear();
     Ok(Redirect::to("/admin/users").into_response())
 }
 

@@ -314,3 +314,33 @@ async fn a_bad_new_user_names_every_bad_field_and_creates_nothing() {
         1
     );
 }
+
+#[tokio::test]
+async fn disabling_a_user_stops_their_token_at_once_even_just_after_it_was_used() {
+    let app = TestApp::new().await;
+    let admin = app.user(Role::Admin).await;
+    let adv = app.user(Role::Advocate).await;
+    let (admin_token, _) = app.token_for(&admin).await;
+    let (adv_token, _) = app.token_for(&adv).await;
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/me", &adv_token, None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", adv.id),
+            &admin_token,
+            Some(serde_json::json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/me", &adv_token, None)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
