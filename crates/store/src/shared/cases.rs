@@ -243,6 +243,45 @@ async fn touch_case(tx: &mut Tx<'_>, case_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Inserts a party's identifiers, each encrypted and (when looked up) blind-indexed.
+async fn insert_identifiers(
+    tx: &mut Tx<'_>,
+    keys: &Keyring,
+    hotline_id: &str,
+    party_id: &str,
+    case_id: &str,
+    identifiers: &[NewIdentifier],
+) -> Result<()> {
+    for ident in identifiers {
+        let iid = new_id();
+        sqlx::query("INSERT INTO party_identifiers (id, hotline_id, party_id, case_id, kind, value, bidx) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&iid)
+            .bind(hotline_id)
+            .bind(party_id)
+            .bind(case_id)
+            .bind(&ident.kind)
+            .bind(keys.encrypt_str(&binding("party_identifiers", "value", &iid), &ident.value))
+            .bind(ident.lookup.as_ref().map(|l| keys.blind_index(&ident.kind, l)))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn task_from_row(keys: &Keyring, r: &DbRow) -> Result<Task> {
+    let id: String = r.try_get("id")?;
+    let title: Vec<u8> = r.try_get("title")?;
+    Ok(Task {
+        title: keys.decrypt_string(&binding("tasks", "title", &id), &title)?,
+        case_id: r.try_get("case_id")?,
+        due_at_us: r.try_get("due_at")?,
+        assignee_id: r.try_get("assignee_id")?,
+        done_at_us: r.try_get("done_at")?,
+        created_at_us: r.try_get("created_at")?,
+        id,
+    })
+}
+
 /// Inserts a party and its identifiers into `case_id`, with its audit event; returns its id.
 async fn insert_party(
     tx: &mut Tx<'_>,
@@ -270,19 +309,7 @@ async fn insert_party(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    for ident in &new.identifiers {
-        let iid = new_id();
-        sqlx::query("INSERT INTO party_identifiers (id, hotline_id, party_id, case_id, kind, value, bidx) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&iid)
-            .bind(hotline_id)
-            .bind(&id)
-            .bind(case_id)
-            .bind(&ident.kind)
-            .bind(keys.encrypt_str(&binding("party_identifiers", "value", &iid), &ident.value))
-            .bind(ident.lookup.as_ref().map(|l| keys.blind_index(&ident.kind, l)))
-            .execute(&mut **tx)
-            .await?;
-    }
+    insert_identifiers(tx, keys, hotline_id, &id, case_id, &new.identifiers).await?;
     append_audit(
         tx,
         keys,
@@ -633,19 +660,15 @@ impl CaseStore for This {
             .bind(party_id)
             .execute(&mut *tx)
             .await?;
-        for ident in &new.identifiers {
-            let iid = new_id();
-            sqlx::query("INSERT INTO party_identifiers (id, hotline_id, party_id, case_id, kind, value, bidx) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&iid)
-                .bind(hotline_id)
-                .bind(party_id)
-                .bind(&case_id)
-                .bind(&ident.kind)
-                .bind(keys.encrypt_str(&binding("party_identifiers", "value", &iid), &ident.value))
-                .bind(ident.lookup.as_ref().map(|l| keys.blind_index(&ident.kind, l)))
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_identifiers(
+            &mut tx,
+            keys,
+            hotline_id,
+            party_id,
+            &case_id,
+            &new.identifiers,
+        )
+        .await?;
         touch_case(&mut tx, &case_id).await?;
         append_audit(
             &mut tx,
@@ -698,21 +721,7 @@ impl CaseStore for This {
         .await?;
         let tasks = rows
             .iter()
-            .map(|r| {
-                let tid: String = r.try_get("id")?;
-                let title: Vec<u8> = r.try_get("title")?;
-                Ok(Task {
-                    title: self
-                        .keys
-                        .decrypt_string(&binding("tasks", "title", &tid), &title)?,
-                    case_id: r.try_get("case_id")?,
-                    due_at_us: r.try_get("due_at")?,
-                    assignee_id: r.try_get("assignee_id")?,
-                    done_at_us: r.try_get("done_at")?,
-                    created_at_us: r.try_get("created_at")?,
-                    id: tid,
-                })
-            })
+            .map(|r| task_from_row(&self.keys, r))
             .collect::<Result<Vec<_>>>()?;
         self.audit(
             ctx,
@@ -1004,19 +1013,7 @@ impl CaseStore for This {
             .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|r| {
-                let tid: String = r.try_get("id")?;
-                let title: Vec<u8> = r.try_get("title")?;
-                Ok(Task {
-                    title: keys.decrypt_string(&binding("tasks", "title", &tid), &title)?,
-                    case_id: r.try_get("case_id")?,
-                    due_at_us: r.try_get("due_at")?,
-                    assignee_id: r.try_get("assignee_id")?,
-                    done_at_us: r.try_get("done_at")?,
-                    created_at_us: r.try_get("created_at")?,
-                    id: tid,
-                })
-            })
+            .map(|r| task_from_row(keys, r))
             .collect::<Result<Vec<_>>>()?;
         let notes = sqlx::query("SELECT id, case_id, body, author_id, created_at FROM notes WHERE case_id = $1 ORDER BY created_at, id")
             .bind(id)
