@@ -203,6 +203,19 @@ fn main() {
         }
     }
 
+    // The nearest-first search must give exactly what judging every candidate gives (same hits,
+    // order, distances and reasons); the exhaustive search is also timed, as the "before" figure.
+    let mut exhaustive = Vec::with_capacity(nq);
+    let mut identical = 0;
+    for q in &queries {
+        let t = Instant::now();
+        let r = idx.search_exhaustive(q).unwrap();
+        exhaustive.push(t.elapsed().as_secs_f64() * 1e6);
+        if idx.search(q).unwrap() == r {
+            identical += 1;
+        }
+    }
+
     let mut ours = Vec::with_capacity(nq);
     let mut hits = 0usize;
     for q in &queries {
@@ -217,6 +230,16 @@ fn main() {
         let r = sqlite_search(q);
         theirs.push(t.elapsed().as_secs_f64() * 1e6);
         std::hint::black_box(r);
+    }
+    // Each query timed twice more and the best of three kept: on a shared machine this tells the
+    // index's own tail from time lost to other processes (reported beside, never instead of, p99).
+    let mut best_of_3 = ours.clone();
+    for _ in 0..2 {
+        for (i, q) in queries.iter().enumerate() {
+            let t = Instant::now();
+            std::hint::black_box(idx.search(q).unwrap());
+            best_of_3[i] = best_of_3[i].min(t.elapsed().as_secs_f64() * 1e6);
+        }
     }
     // The slowest queries of our index, timed again, to tell slow queries from a busy machine.
     let mut order: Vec<usize> = (0..nq).collect();
@@ -233,9 +256,14 @@ fn main() {
     }
     let (o50, o99) = (pct(&mut ours, 0.5), pct(&mut ours, 0.99));
     let (s50, s99) = (pct(&mut theirs, 0.5), pct(&mut theirs, 0.99));
+    let (b50, b99) = (pct(&mut best_of_3, 0.5), pct(&mut best_of_3, 0.99));
+    let (x50, x99) = (pct(&mut exhaustive, 0.5), pct(&mut exhaustive, 0.99));
     println!("entries: {}  queries: {nq}  mean results: {:.1}", idx.len(), hits as f64 / nq as f64);
     println!("result agreement with SQLite on the first {check} queries: {agree}/{check}");
+    println!("identical to the exhaustive search: {identical}/{nq}");
     println!("index   p50 {o50:8.1} us   p99 {o99:8.1} us");
+    println!("index, best of 3 per query: p50 {b50:.1} us   p99 {b99:.1} us");
+    println!("exhaustive p50 {x50:5.1} us   p99 {x99:8.1} us");
     println!("sqlite  p50 {s50:8.1} us   p99 {s99:8.1} us");
     println!("speed-up at p50 {:.1}x, at p99 {:.1}x", s50 / o50, s99 / o99);
 }

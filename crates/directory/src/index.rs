@@ -7,6 +7,13 @@
 //! distance, then relevance, and say why they matched. Law-enforcement entries are returned only when
 //! vetted.
 //!
+//! Searches around a point read the grid nearest first and stop once the page cannot improve
+//! (`ring`); the grid keeps, for every point, what the filters need packed beside it (types,
+//! populations, languages, vetting, weekly hours: `week`), once in a grid of all points and once in
+//! a grid per service type, and results are built from a small per-entry card. The straightforward
+//! search that judges every candidate is kept as [`SearchIndex::search_exhaustive`], the reference
+//! the fast path is tested and benchmarked against (`crates/directory/BENCHMARKS.md`).
+//!
 //! Service areas are read from HSDS `service_area` records whose `extent_type` is `state` (extent `TX`),
 //! `county` (extent `Cook County, IL`), `zip` (extent `60601`) or `national`. A service with no
 //! `language` record is taken to be offered in English.
@@ -22,6 +29,13 @@ use jiff::tz::TimeZone;
 use lantern_domain::codes::{Population, ServiceType};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use week::WeekHours;
+
+mod ring;
+#[cfg(test)]
+mod tests;
+mod week;
 
 const CELL_DEG: f64 = 0.25;
 const EARTH_KM: f64 = 6371.0088;
@@ -193,33 +207,228 @@ struct Entry {
     langs: Vec<String>,
     hours: Hours,
     tz: u16,
+    /// Index into `SearchIndex::weeks`, or [`DATED_HOURS`].
+    week: u32,
     areas: Vec<AreaKey>,
     words: Vec<String>,
     name_words: usize,
 }
 
-/// A point entry as the grid keeps it: what the spatial and type filters need, without touching the
-/// entry itself.
+impl Entry {
+    /// The last day (as [`day_number`]) it counts as vetted: `i32::MIN` when not vetted,
+    /// `i32::MAX` when vetted with no re-verification due.
+    fn vetted_until(&self) -> i32 {
+        match (self.vetted, self.reverify_due) {
+            (false, _) => i32::MIN,
+            (true, None) => i32::MAX,
+            (true, Some(d)) => day_number(d),
+        }
+    }
+
+    /// The entry's types, populations and law-enforcement flag in one word (see [`key_types`]).
+    fn key(&self) -> u64 {
+        u64::from(self.types) | u64::from(self.pops) << 32 | u64::from(self.le) << 48
+    }
+}
+
+/// The service types of a packed key.
+fn key_types(key: u64) -> u32 {
+    key as u32
+}
+
+/// The populations of a packed key.
+fn key_pops(key: u64) -> u16 {
+    (key >> 32) as u16
+}
+
+/// Whether a packed key is a law-enforcement entry (shown only when vetted).
+fn key_le(key: u64) -> bool {
+    key & 1 << 48 != 0
+}
+
+/// A point entry as the grid keeps it: everything the filters and the distance need, so a search
+/// reads the entry itself only for the words of a text query, a language numbered 63 or more, or
+/// hours that depend on the date.
 #[derive(Debug, Clone, Copy)]
-struct GridItem {
+struct Packed {
+    at: Radians,
+    /// Bit i: the language numbered i in `SearchIndex::lang_ids` (i < 63); bit 63: a language
+    /// numbered 63 or more (the entry is then asked).
+    langs: u64,
+    /// The last day (as [`day_number`]) it counts as vetted: `i32::MIN` when not vetted,
+    /// `i32::MAX` when vetted with no re-verification due.
+    vetted_until: i32,
     slot: u32,
+    /// Index into `SearchIndex::weeks`, or [`DATED_HOURS`] when the entry's rules must be asked.
+    hours: u32,
+    tz: u16,
+}
+
+/// What a result shows of an entry, kept together (by slot) so that a page of results reads one
+/// small record and one string per hit.
+#[derive(Debug, Default)]
+struct Card {
+    /// The ids of the service at location, the service, the location and the organisation, one
+    /// after another.
+    ids: Box<str>,
+    /// Where each id ends in `ids`.
+    ends: [u32; 4],
+    /// Bit i: id i is present.
+    present: u8,
     types: u32,
-    lat: f64,
-    lng: f64,
+    /// As `Packed::langs`.
+    langs: u64,
+    /// As `Packed::vetted_until`.
+    vetted_until: i32,
+    redacted: bool,
+}
+
+impl Card {
+    fn new(e: &Entry, langs: u64) -> Card {
+        let parts = [
+            e.sal_id.as_deref(),
+            Some(e.service_id.as_str()),
+            e.location_id.as_deref(),
+            e.organization_id.as_deref(),
+        ];
+        let mut ids = String::new();
+        let mut ends = [0u32; 4];
+        let mut present = 0u8;
+        for (i, part) in parts.into_iter().enumerate() {
+            if let Some(part) = part {
+                ids.push_str(part);
+                present |= 1 << i;
+            }
+            ends[i] = ids.len() as u32;
+        }
+        Card {
+            ids: ids.into_boxed_str(),
+            ends,
+            present,
+            types: e.types,
+            langs,
+            vetted_until: e.vetted_until(),
+            redacted: e.redacted,
+        }
+    }
+
+    /// Id `i` (0: service at location, 1: service, 2: location, 3: organisation).
+    fn id(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        (self.present & 1 << i != 0).then(|| &self.ids[start..self.ends[i] as usize])
+    }
+}
+
+/// The grid's points in one cell: packed keys apart from the rest, so that the type and population
+/// filters read a dense array. Items are grouped by sub-cell ([`SUBS`] × [`SUBS`] squares, row by
+/// row from the south-west), so a search can skip the parts of a cell that are out of reach.
+#[derive(Debug, Default)]
+struct Cell {
+    /// Sub-cell `s` holds `keys[start[s]..start[s + 1]]` (and the same items).
+    start: [u32; SUBS * SUBS + 1],
+    keys: Vec<u64>,
+    items: Vec<Packed>,
+}
+
+/// Points by cell.
+type Grid = HashMap<(i32, i32), Cell, BuildHasherDefault<CellHasher>>;
+
+/// A hasher for cell coordinates: a search looks up hundreds of cells, and SipHash's protection
+/// against chosen keys buys nothing for coordinates of the directory's own records.
+#[derive(Debug, Default)]
+struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_i32(&mut self, i: i32) {
+        self.write_u64(u64::from(i as u32));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        // Multiply-rotate mixing (as in rustc's FxHasher): the table uses the top bits of the hash
+        // to pick a group and the bottom ones to pick a bucket, so both must vary.
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
+/// Sub-cells per cell side.
+const SUBS: usize = 5;
+const SUB_DEG: f64 = CELL_DEG / SUBS as f64;
+
+impl Cell {
+    /// The sub-cell of a point of cell `(i, j)`.
+    fn sub(ij: (i32, i32), lat: f64, lng: f64) -> usize {
+        let part = |x: f64, c: i32| {
+            (((x - f64::from(c) * CELL_DEG) / SUB_DEG).floor() as i64).clamp(0, SUBS as i64 - 1)
+                as usize
+        };
+        part(lat, ij.0) * SUBS + part(lng, ij.1)
+    }
+
+    fn insert(&mut self, s: usize, key: u64, item: Packed) {
+        let at = self.start[s + 1] as usize;
+        self.keys.insert(at, key);
+        self.items.insert(at, item);
+        for x in &mut self.start[s + 1..] {
+            *x += 1;
+        }
+    }
+
+    fn remove(&mut self, slot: u32) {
+        if let Some(at) = self.items.iter().position(|x| x.slot == slot) {
+            self.keys.remove(at);
+            self.items.remove(at);
+            for x in &mut self.start[1..] {
+                if *x as usize > at {
+                    *x -= 1;
+                }
+            }
+        }
+    }
+}
+
+/// `Packed::hours` of hours that depend on the date, not only on the weekday and minute.
+const DATED_HOURS: u32 = u32::MAX;
+
+/// Language bit meaning "a language numbered 63 or more".
+const OTHER_LANGS: u64 = 1 << 63;
+
+/// A day as an integer that orders like the date.
+fn day_number(d: Date) -> i32 {
+    i32::from(d.year()) * 512 + i32::from(d.month()) * 32 + i32::from(d.day())
 }
 
 /// The search index.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     entries: Vec<Option<Entry>>,
+    /// What results show of each entry, by slot (stale for free slots).
+    cards: Vec<Card>,
     free: Vec<u32>,
     by_service: HashMap<String, Vec<u32>>,
-    grid: HashMap<(i32, i32), Vec<GridItem>>,
+    grid: Grid,
+    /// The same points once per service type they offer (index: the type's bit), so a search for a
+    /// type reads only entries of that type.
+    by_type: Vec<Grid>,
     areas: HashMap<AreaKey, Vec<u32>>,
     words: HashMap<String, Vec<u32>>,
     zones: Vec<TimeZone>,
     zone_names: HashMap<String, u16>,
     pointless: Vec<u32>,
+    /// Languages numbered in the order first seen (bits of `Packed::langs`).
+    lang_ids: HashMap<String, u16>,
+    /// Distinct weekly hours, and their numbers.
+    weeks: Vec<WeekHours>,
+    week_ids: HashMap<WeekHours, u32>,
 }
 
 fn type_bit(t: ServiceType) -> u32 {
@@ -239,15 +448,45 @@ fn cell(lat: f64, lng: f64) -> (i32, i32) {
 
 /// Great-circle distance in km.
 pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (la1, lo1, la2, lo2) = (
-        a.0.to_radians(),
-        a.1.to_radians(),
-        b.0.to_radians(),
-        b.1.to_radians(),
-    );
-    let h = ((la2 - la1) / 2.0).sin().powi(2)
-        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
-    2.0 * EARTH_KM * h.sqrt().min(1.0).asin()
+    Origin::new(a.0, a.1).km(Radians::new(b.0, b.1))
+}
+
+/// A point in radians with the cosine of its latitude, worked out once so that distances to it
+/// cost one square root, one arcsine and two sines.
+#[derive(Debug, Clone, Copy)]
+struct Radians {
+    lat: f64,
+    lng: f64,
+    cos_lat: f64,
+}
+
+impl Radians {
+    fn new(lat: f64, lng: f64) -> Radians {
+        let lat = lat.to_radians();
+        Radians {
+            lat,
+            lng: lng.to_radians(),
+            cos_lat: lat.cos(),
+        }
+    }
+}
+
+/// The caller's point, from which [`haversine_km`] distances are measured.
+#[derive(Debug, Clone, Copy)]
+struct Origin(Radians);
+
+impl Origin {
+    fn new(lat: f64, lng: f64) -> Origin {
+        Origin(Radians::new(lat, lng))
+    }
+
+    /// Great-circle distance in km (the haversine formula).
+    fn km(&self, b: Radians) -> f64 {
+        let a = self.0;
+        let h = ((b.lat - a.lat) / 2.0).sin().powi(2)
+            + a.cos_lat * b.cos_lat * ((b.lng - a.lng) / 2.0).sin().powi(2);
+        2.0 * EARTH_KM * h.sqrt().min(1.0).asin()
+    }
 }
 
 /// Lower-case words of a text (letters and digits; accents are kept).
@@ -356,8 +595,16 @@ impl SearchIndex {
                 continue;
             };
             if let Some((lat, lng)) = e.point {
-                if let Some(v) = self.grid.get_mut(&cell(lat, lng)) {
-                    v.retain(|x| x.slot != slot);
+                let ij = cell(lat, lng);
+                if let Some(c) = self.grid.get_mut(&ij) {
+                    c.remove(slot);
+                }
+                for (t, grid) in self.by_type.iter_mut().enumerate() {
+                    if e.types & 1 << t != 0
+                        && let Some(c) = grid.get_mut(&ij)
+                    {
+                        c.remove(slot);
+                    }
                 }
             } else {
                 self.pointless.retain(|&x| x != slot);
@@ -386,6 +633,31 @@ impl SearchIndex {
         self.zones.push(tz);
         self.zone_names.insert(name.to_owned(), i);
         i
+    }
+
+    /// The number of a week of hours (`None`: hours that depend on the date).
+    fn week(&mut self, week: Option<WeekHours>) -> u32 {
+        let Some(week) = week else {
+            return DATED_HOURS;
+        };
+        if let Some(&i) = self.week_ids.get(&week) {
+            return i;
+        }
+        let i = self.weeks.len() as u32;
+        self.weeks.push(week.clone());
+        self.week_ids.insert(week, i);
+        i
+    }
+
+    /// The language bits of an entry's languages, numbering languages not seen before.
+    fn lang_mask(&mut self, langs: &[String]) -> u64 {
+        let mut mask = 0;
+        for l in langs {
+            let next = self.lang_ids.len() as u16;
+            let id = *self.lang_ids.entry(l.clone()).or_insert(next);
+            mask |= if id < 63 { 1 << id } else { OTHER_LANGS };
+        }
+        mask
     }
 
     fn add_service(
@@ -445,10 +717,12 @@ impl SearchIndex {
                 get(&links.sched_by_location, loc),
             ] {
                 if !list.is_empty() {
-                    return Hours::from_schedules(list.iter().copied());
+                    let hours = Hours::from_schedules(list.iter().copied());
+                    let week = WeekHours::of(&hours, list);
+                    return (hours, week);
                 }
             }
-            Hours::default()
+            (Hours::default(), Some(WeekHours::Unknown))
         };
         let base_text = [
             svc.name.as_deref(),
@@ -495,6 +769,7 @@ impl SearchIndex {
             }
             words.extend(svc.description.iter().flat_map(|d| tokenize(d)));
             words.extend(sal.description.iter().flat_map(|d| tokenize(d)));
+            let (hours, week) = schedules_of(Some(&sal.id), loc.map(Record::id));
             new_entries.push(Entry {
                 sal_id: Some(sal.id.clone()),
                 service_id: service_id.to_owned(),
@@ -508,8 +783,9 @@ impl SearchIndex {
                 reverify_due,
                 redacted: loc.is_some_and(location_is_redacted),
                 langs,
-                hours: schedules_of(Some(&sal.id), loc.map(Record::id)),
+                hours,
                 tz: 0,
+                week: self.week(week),
                 areas: areas_of(Some(&sal.id)),
                 words,
                 name_words,
@@ -527,6 +803,7 @@ impl SearchIndex {
             let name_words = words.len();
             words.extend(svc.description.iter().flat_map(|d| tokenize(d)));
             let tz = self.zone(None);
+            let (hours, week) = schedules_of(None, None);
             new_entries.push(Entry {
                 sal_id: None,
                 service_id: service_id.to_owned(),
@@ -540,8 +817,9 @@ impl SearchIndex {
                 reverify_due,
                 redacted: false,
                 langs,
-                hours: schedules_of(None, None),
+                hours,
                 tz,
+                week: self.week(week),
                 areas,
                 words,
                 name_words,
@@ -552,16 +830,32 @@ impl SearchIndex {
                 Some(s) => s,
                 None => {
                     self.entries.push(None);
+                    self.cards.push(Card::default());
                     (self.entries.len() - 1) as u32
                 }
             };
             match e.point {
-                Some((lat, lng)) => self.grid.entry(cell(lat, lng)).or_default().push(GridItem {
-                    slot,
-                    types: e.types,
-                    lat,
-                    lng,
-                }),
+                Some((lat, lng)) => {
+                    let item = Packed {
+                        at: Radians::new(lat, lng),
+                        langs: self.lang_mask(&e.langs),
+                        vetted_until: e.vetted_until(),
+                        slot,
+                        hours: e.week,
+                        tz: e.tz,
+                    };
+                    let ij = cell(lat, lng);
+                    let sub = Cell::sub(ij, lat, lng);
+                    self.grid.entry(ij).or_default().insert(sub, e.key(), item);
+                    if self.by_type.is_empty() {
+                        self.by_type.resize_with(32, Grid::default);
+                    }
+                    for (t, grid) in self.by_type.iter_mut().enumerate() {
+                        if e.types & 1 << t != 0 {
+                            grid.entry(ij).or_default().insert(sub, e.key(), item);
+                        }
+                    }
+                }
                 None => self.pointless.push(slot),
             }
             for a in &e.areas {
@@ -578,12 +872,46 @@ impl SearchIndex {
                 .entry(e.service_id.clone())
                 .or_default()
                 .push(slot);
+            self.cards[slot as usize] = Card::new(&e, self.lang_mask(&e.langs));
             self.entries[slot as usize] = Some(e);
         }
     }
 
-    /// Runs a search.
+    /// Runs a search: the entries that pass every filter, nearest first (distances compared to
+    /// 0.1 km), then by relevance, at most `limit` of them.
+    ///
+    /// Around a point, the grid is read ring by ring outwards from the caller's cell and reading
+    /// stops once `limit` results are closer than anything the next ring can hold, so a search in a
+    /// dense city does not look at every entry within the radius. Results are the same as
+    /// [`SearchIndex::search_exhaustive`].
     pub fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError> {
+        let Some(p) = self.prepare(q)? else {
+            return Ok(Vec::new());
+        };
+        if p.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let ranked = match self.nearest_first(q, &p) {
+            Some(ranked) => ranked,
+            None => self.rank_exhaustive(q, &p),
+        };
+        Ok(self.hits_from_cards(q, &p, ranked))
+    }
+
+    /// Runs a search by judging every candidate within the radius (or every entry) and sorting
+    /// them all. The same results as [`SearchIndex::search`], more slowly: the reference that tests
+    /// and the benchmark compare the fast path with.
+    pub fn search_exhaustive(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError> {
+        let Some(p) = self.prepare(q)? else {
+            return Ok(Vec::new());
+        };
+        let ranked = self.rank_exhaustive(q, &p);
+        Ok(self.hits(q, &p, ranked))
+    }
+
+    /// Checks a query and turns it into what the filters compare with; `None` when a word of the
+    /// text is in no entry (nothing can match).
+    fn prepare(&self, q: &SearchQuery) -> Result<Option<Prepared>, SearchError> {
         let g = Gazetteer::get();
         let mut caller_areas: Vec<(AreaKey, String, String)> = Vec::new();
         let point = match &q.near {
@@ -643,7 +971,6 @@ impl SearchIndex {
             .today
             .unwrap_or_else(|| instant.to_zoned(TimeZone::UTC).date());
         let limit = q.limit.unwrap_or(50);
-        let mut zone_moments: Vec<Option<(Date, u16)>> = vec![None; self.zones.len()];
 
         let text_set: Option<Vec<u32>> = if words.is_empty() {
             None
@@ -652,7 +979,7 @@ impl SearchIndex {
             for w in &words {
                 match self.words.get(w) {
                     Some(l) => lists.push(l),
-                    None => return Ok(Vec::new()),
+                    None => return Ok(None),
                 }
             }
             lists.sort_by_key(|l| l.len());
@@ -662,53 +989,75 @@ impl SearchIndex {
             }
             Some(set)
         };
+        Ok(Some(Prepared {
+            point,
+            caller_areas,
+            radius,
+            want_types,
+            want_pops,
+            want_langs,
+            words,
+            instant,
+            today,
+            limit,
+            text_set,
+        }))
+    }
 
+    /// The cells around the caller that a search within the radius reads: those overlapping a
+    /// box of the radius around the point (first and last cell, and how many cells that is).
+    fn cell_box(lat: f64, lng: f64, radius: f64) -> ((i32, i32), (i32, i32), i64) {
+        let dlat = radius / 111.0;
+        let coslat = lat.to_radians().cos().max(0.01);
+        let dlng = (radius / (111.32 * coslat)).min(180.0);
+        let (c0, c1) = (cell(lat - dlat, lng - dlng), cell(lat + dlat, lng + dlng));
+        let cells = i64::from(c1.0 - c0.0 + 1) * i64::from(c1.1 - c0.1 + 1);
+        (c0, c1, cells)
+    }
+
+    /// Every candidate judged, then all sorted: (distance, relevance, slot, hours, area reason).
+    fn rank_exhaustive(&self, q: &SearchQuery, p: &Prepared) -> Vec<Ranked> {
+        let want_types = p.want_types;
+        let radius = p.radius;
         // Candidates: (slot, distance, area reason).
         let mut cands: Vec<(u32, Option<f64>, Option<usize>)> = Vec::new();
-        match point {
+        match p.point {
             Some((lat, lng)) => {
-                let dlat = radius / 111.0;
-                let coslat = lat.to_radians().cos().max(0.01);
-                let dlng = (radius / (111.32 * coslat)).min(180.0);
-                let (c0, c1) = (cell(lat - dlat, lng - dlng), cell(lat + dlat, lng + dlng));
-                let cells = i64::from(c1.0 - c0.0 + 1) * i64::from(c1.1 - c0.1 + 1);
-                let visit = |g: &GridItem, cands: &mut Vec<(u32, Option<f64>, Option<usize>)>| {
-                    if want_types != 0 && !types_match(g.types, want_types, q.all_service_types) {
-                        return;
-                    }
-                    let d = haversine_km((lat, lng), (g.lat, g.lng));
-                    if d <= radius {
-                        cands.push((g.slot, Some(d), None));
-                    }
-                };
-                if let Some(set) = &text_set.as_ref().filter(|s| (s.len() as i64) < cells * 8) {
+                let origin = Origin::new(lat, lng);
+                let (c0, c1, cells) = Self::cell_box(lat, lng, radius);
+                let visit =
+                    |types: u32,
+                     slot: u32,
+                     at: Radians,
+                     cands: &mut Vec<(u32, Option<f64>, Option<usize>)>| {
+                        if want_types != 0 && !types_match(types, want_types, q.all_service_types) {
+                            return;
+                        }
+                        let d = origin.km(at);
+                        if d <= radius {
+                            cands.push((slot, Some(d), None));
+                        }
+                    };
+                if let Some(set) = &p.text_set.as_ref().filter(|s| (s.len() as i64) < cells * 8) {
                     for &slot in set.iter() {
                         if let Some(e) = &self.entries[slot as usize]
                             && let Some((a, b)) = e.point
                         {
-                            visit(
-                                &GridItem {
-                                    slot,
-                                    types: e.types,
-                                    lat: a,
-                                    lng: b,
-                                },
-                                &mut cands,
-                            );
+                            visit(e.types, slot, Radians::new(a, b), &mut cands);
                         }
                     }
                 } else if cells as usize > self.grid.len() {
-                    for list in self.grid.values() {
-                        for g in list {
-                            visit(g, &mut cands);
+                    for c in self.grid.values() {
+                        for (&key, g) in c.keys.iter().zip(&c.items) {
+                            visit(key_types(key), g.slot, g.at, &mut cands);
                         }
                     }
                 } else {
                     for i in c0.0..=c1.0 {
                         for j in c0.1..=c1.1 {
-                            if let Some(list) = self.grid.get(&(i, j)) {
-                                for g in list {
-                                    visit(g, &mut cands);
+                            if let Some(c) = self.grid.get(&(i, j)) {
+                                for (&key, g) in c.keys.iter().zip(&c.items) {
+                                    visit(key_types(key), g.slot, g.at, &mut cands);
                                 }
                             }
                         }
@@ -716,7 +1065,7 @@ impl SearchIndex {
                 }
                 if !q.exclude_area_services {
                     let mut seen: BTreeSet<u32> = cands.iter().map(|c| c.0).collect();
-                    for (ai, (key, _, _)) in caller_areas.iter().enumerate() {
+                    for (ai, (key, _, _)) in p.caller_areas.iter().enumerate() {
                         for &slot in self.areas.get(key).map(Vec::as_slice).unwrap_or_default() {
                             if seen.insert(slot) {
                                 cands.push((slot, None, Some(ai)));
@@ -726,7 +1075,7 @@ impl SearchIndex {
                 }
             }
             None => {
-                let all: Box<dyn Iterator<Item = u32>> = match &text_set {
+                let all: Box<dyn Iterator<Item = u32>> = match &p.text_set {
                     Some(s) => Box::new(s.iter().copied()),
                     None => Box::new(0..self.entries.len() as u32),
                 };
@@ -734,63 +1083,156 @@ impl SearchIndex {
             }
         }
 
-        let mut hits: Vec<(f64, f64, u32, OpenStatus, Option<usize>)> = Vec::new();
+        let mut moments = Moments::new(self.zones.len());
+        let mut hits: Vec<Ranked> = Vec::new();
         for (slot, dist, area) in cands {
-            let Some(e) = &self.entries[slot as usize] else {
-                continue;
-            };
-            if want_types != 0 && !types_match(e.types, want_types, q.all_service_types) {
-                continue;
+            if let Some(r) = self.judge(q, p, &mut moments, slot, dist, area) {
+                hits.push(r);
             }
-            if e.pops & want_pops != want_pops {
-                continue;
-            }
-            let vetted = e.vetted && e.reverify_due.is_none_or(|d| today <= d);
-            if (q.vetted_only || e.le) && !vetted {
-                continue;
-            }
-            if !want_langs.is_empty() && !want_langs.iter().any(|l| e.langs.contains(l)) {
-                continue;
-            }
-            if let Some(set) = &text_set
-                && set.binary_search(&slot).is_err()
-            {
-                continue;
-            }
-            let m = *zone_moments[e.tz as usize]
-                .get_or_insert_with(|| local_moment(&self.zones[e.tz as usize], instant));
-            let status = e.hours.status_local(m.0, m.1);
-            if q.open_at.is_some()
-                && !(status.is_open() || (q.include_unknown_hours && status == OpenStatus::Unknown))
-            {
-                continue;
-            }
-            let mut rel = (want_types & e.types).count_ones() as f64;
-            for w in &words {
-                for (i, t) in e.words.iter().enumerate() {
-                    if t == w {
-                        rel += if i < e.name_words { 2.0 } else { 1.0 };
+        }
+        hits.sort_by(Ranked::order);
+        hits.truncate(p.limit);
+        hits
+    }
+
+    /// Whether one candidate passes every filter, and if so its rank.
+    fn judge(
+        &self,
+        q: &SearchQuery,
+        p: &Prepared,
+        moments: &mut Moments,
+        slot: u32,
+        dist: Option<f64>,
+        area: Option<usize>,
+    ) -> Option<Ranked> {
+        let e = self.entries[slot as usize].as_ref()?;
+        if p.want_types != 0 && !types_match(e.types, p.want_types, q.all_service_types) {
+            return None;
+        }
+        if e.pops & p.want_pops != p.want_pops {
+            return None;
+        }
+        let vetted = e.vetted && e.reverify_due.is_none_or(|d| p.today <= d);
+        if (q.vetted_only || e.le) && !vetted {
+            return None;
+        }
+        if !p.want_langs.is_empty() && !p.want_langs.iter().any(|l| e.langs.contains(l)) {
+            return None;
+        }
+        if let Some(set) = &p.text_set
+            && set.binary_search(&slot).is_err()
+        {
+            return None;
+        }
+        let (date, minute, _) = moments.get(&self.zones, e.tz, p.instant);
+        let status = e.hours.status_local(date, minute);
+        if q.open_at.is_some()
+            && !(status.is_open() || (q.include_unknown_hours && status == OpenStatus::Unknown))
+        {
+            return None;
+        }
+        let d = dist.unwrap_or(f64::INFINITY);
+        Some(Ranked::new(d, relevance(e, p, vetted), slot, status, area))
+    }
+
+    /// The results as callers see them, with their reasons, read from the cards: the same as
+    /// [`SearchIndex::hits`] with one small record and one string read per hit.
+    fn hits_from_cards(
+        &self,
+        q: &SearchQuery,
+        p: &Prepared,
+        ranked: Vec<Ranked>,
+    ) -> Vec<SearchHit> {
+        let today = day_number(p.today);
+        let lang_ids: Vec<Option<u16>> = p
+            .want_langs
+            .iter()
+            .map(|l| self.lang_ids.get(l).copied())
+            .collect();
+        ranked
+            .into_iter()
+            .map(|r| {
+                let c = &self.cards[r.slot as usize];
+                let vetted = today <= c.vetted_until;
+                let mut why = Vec::with_capacity(
+                    3 + q.service_types.len() + q.populations.len() + q.languages.len(),
+                );
+                if r.d.is_finite() {
+                    why.push(MatchReason::Within {
+                        km: (r.d * 10.0).round() / 10.0,
+                    });
+                }
+                if let Some(ai) = r.area {
+                    let (_, kind, name) = &p.caller_areas[ai];
+                    why.push(MatchReason::CoversArea {
+                        kind: kind.clone(),
+                        area: name.clone(),
+                    });
+                }
+                for &t in &q.service_types {
+                    if c.types & type_bit(t) != 0 {
+                        why.push(MatchReason::ServiceType { code: t });
                     }
                 }
-            }
-            if vetted {
-                rel += 0.5;
-            }
-            let d = dist.unwrap_or(f64::INFINITY);
-            hits.push((d, rel, slot, status, area));
-        }
-        hits.sort_by(|a, b| {
-            let (da, db) = ((a.0 * 10.0).round(), (b.0 * 10.0).round());
-            da.total_cmp(&db)
-                .then(b.1.total_cmp(&a.1))
-                .then(a.2.cmp(&b.2))
-        });
-        hits.truncate(limit);
-        Ok(hits
+                for &pop in &q.populations {
+                    why.push(MatchReason::Population { code: pop });
+                }
+                for ((l, n), id) in q.languages.iter().zip(&p.want_langs).zip(&lang_ids) {
+                    let offered = match *id {
+                        Some(id) if id < 63 => c.langs & 1 << id != 0,
+                        Some(_) => self.entries[r.slot as usize]
+                            .as_ref()
+                            .is_some_and(|e| e.langs.contains(n)),
+                        None => false,
+                    };
+                    if offered {
+                        why.push(MatchReason::Language {
+                            language: l.clone(),
+                        });
+                    }
+                }
+                if q.open_at.is_some() {
+                    why.push(MatchReason::Hours { status: r.status });
+                }
+                if vetted {
+                    why.push(MatchReason::Vetted);
+                }
+                if !p.words.is_empty() {
+                    why.push(MatchReason::Text {
+                        words: p.words.clone(),
+                    });
+                }
+                SearchHit {
+                    service_at_location_id: c.id(0).map(str::to_owned),
+                    service_id: c.id(1).unwrap_or_default().to_owned(),
+                    location_id: c.id(2).map(str::to_owned),
+                    organization_id: c.id(3).map(str::to_owned),
+                    distance_km: r.d.is_finite().then_some(r.d),
+                    relevance: r.rel,
+                    open: r.status,
+                    vetted,
+                    redacted: c.redacted,
+                    why,
+                }
+            })
+            .collect()
+    }
+
+    /// The results as callers see them, with their reasons.
+    fn hits(&self, q: &SearchQuery, p: &Prepared, ranked: Vec<Ranked>) -> Vec<SearchHit> {
+        ranked
             .into_iter()
-            .filter_map(|(d, rel, slot, status, area)| {
+            .filter_map(|r| {
+                let Ranked {
+                    d,
+                    rel,
+                    slot,
+                    status,
+                    area,
+                    ..
+                } = r;
                 let e = self.entries[slot as usize].as_ref()?;
-                let vetted = e.vetted && e.reverify_due.is_none_or(|d| today <= d);
+                let vetted = e.vetted && e.reverify_due.is_none_or(|d| p.today <= d);
                 let mut why = Vec::new();
                 if d.is_finite() {
                     why.push(MatchReason::Within {
@@ -798,7 +1240,7 @@ impl SearchIndex {
                     });
                 }
                 if let Some(ai) = area {
-                    let (_, kind, name) = &caller_areas[ai];
+                    let (_, kind, name) = &p.caller_areas[ai];
                     why.push(MatchReason::CoversArea {
                         kind: kind.clone(),
                         area: name.clone(),
@@ -809,10 +1251,10 @@ impl SearchIndex {
                         why.push(MatchReason::ServiceType { code: t });
                     }
                 }
-                for &p in &q.populations {
-                    why.push(MatchReason::Population { code: p });
+                for &pop in &q.populations {
+                    why.push(MatchReason::Population { code: pop });
                 }
-                for (l, n) in q.languages.iter().zip(&want_langs) {
+                for (l, n) in q.languages.iter().zip(&p.want_langs) {
                     if e.langs.contains(n) {
                         why.push(MatchReason::Language {
                             language: l.clone(),
@@ -825,9 +1267,9 @@ impl SearchIndex {
                 if vetted {
                     why.push(MatchReason::Vetted);
                 }
-                if !words.is_empty() {
+                if !p.words.is_empty() {
                     why.push(MatchReason::Text {
-                        words: words.clone(),
+                        words: p.words.clone(),
                     });
                 }
                 Some(SearchHit {
@@ -843,8 +1285,91 @@ impl SearchIndex {
                     why,
                 })
             })
-            .collect())
+            .collect()
     }
+}
+
+/// A query checked and reduced to what the filters compare with.
+struct Prepared {
+    point: Option<(f64, f64)>,
+    caller_areas: Vec<(AreaKey, String, String)>,
+    radius: f64,
+    want_types: u32,
+    want_pops: u16,
+    want_langs: Vec<String>,
+    words: Vec<String>,
+    instant: Timestamp,
+    today: Date,
+    limit: usize,
+    text_set: Option<Vec<u32>>,
+}
+
+/// One entry that passed the filters, with what it is ranked by.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    /// Distance in tenths of a km, rounded: entries closer than 100 m to one another tie on
+    /// distance and are ranked by relevance.
+    tenths: f64,
+    d: f64,
+    rel: f64,
+    slot: u32,
+    status: OpenStatus,
+    area: Option<usize>,
+}
+
+impl Ranked {
+    fn new(d: f64, rel: f64, slot: u32, status: OpenStatus, area: Option<usize>) -> Ranked {
+        Ranked {
+            tenths: (d * 10.0).round(),
+            d,
+            rel,
+            slot,
+            status,
+            area,
+        }
+    }
+
+    /// Nearest first, then most relevant, then oldest slot (so the order is total).
+    fn order(a: &Ranked, b: &Ranked) -> std::cmp::Ordering {
+        a.tenths
+            .total_cmp(&b.tenths)
+            .then(b.rel.total_cmp(&a.rel))
+            .then(a.slot.cmp(&b.slot))
+    }
+}
+
+/// Each time zone's local date, minute and minute of the week at the query's instant, worked out
+/// the first time an entry in that zone needs it.
+struct Moments(Vec<Option<(Date, u16, u16)>>);
+
+impl Moments {
+    fn new(zones: usize) -> Moments {
+        Moments(vec![None; zones])
+    }
+
+    fn get(&mut self, zones: &[TimeZone], tz: u16, at: Timestamp) -> (Date, u16, u16) {
+        *self.0[tz as usize].get_or_insert_with(|| {
+            let (date, minute) = local_moment(&zones[tz as usize], at);
+            (date, minute, week::minute_of_week(date, minute))
+        })
+    }
+}
+
+/// Relevance: one per wanted type offered, two per word in a name and one per word elsewhere,
+/// a half for being vetted.
+fn relevance(e: &Entry, p: &Prepared, vetted: bool) -> f64 {
+    let mut rel = (p.want_types & e.types).count_ones() as f64;
+    for w in &p.words {
+        for (i, t) in e.words.iter().enumerate() {
+            if t == w {
+                rel += if i < e.name_words { 2.0 } else { 1.0 };
+            }
+        }
+    }
+    if vetted {
+        rel += 0.5;
+    }
+    rel
 }
 
 /// The directory's records grouped by what they link to, built once per (re)indexing so indexing
