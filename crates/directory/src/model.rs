@@ -192,6 +192,16 @@ macro_rules! directory {
                 Ok(())
             }
 
+            /// Removes one record of the named table; says whether it was there.
+            pub fn remove_record(&mut self, table: &str, id: &str) -> bool {
+                $(
+                    if table == <$ty as Record>::TABLE {
+                        return self.$field.remove(id).is_some();
+                    }
+                )*
+                self.other.get_mut(table).is_some_and(|t| t.remove(id).is_some())
+            }
+
             /// Every record of every table as flat JSON, by table name (tables in a stable order).
             pub fn tables(&self) -> BTreeMap<String, Vec<Map<String, Value>>> {
                 let mut out: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();

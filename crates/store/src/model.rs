@@ -35,6 +35,9 @@ pub struct PartnerOrg {
     pub hotline_id: String,
     /// Its name.
     pub name: String,
+    /// The directory organisation it is, when linked: referrals to that organisation's services reach
+    /// its users' inbox.
+    pub directory_organization_id: Option<String>,
 }
 
 /// A staff or partner user, with personal fields decrypted.

@@ -1104,3 +1104,307 @@ async fn contacts_and_tasks_are_listed_and_a_party_is_rewritten() {
         assert_eq!(by_email.len(), 1);
     }
 }
+
+fn record(table: &str, id: &str, json: serde_json::Value) -> lantern_store::DirectoryRecord {
+    lantern_store::DirectoryRecord {
+        table: table.into(),
+        id: id.into(),
+        json: json.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn the_directory_is_written_in_versions_and_read_back_per_hotline() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let b = hotline(s, "beta").await;
+        assert_eq!(s.directory_version(&a).await.unwrap(), 0);
+        let v1 = s
+            .change_directory(
+                &ctx(),
+                &a,
+                &lantern_store::DirectoryChange {
+                    action: "directory.import".into(),
+                    upserts: vec![
+                        record(
+                            "organization",
+                            "o1",
+                            serde_json::json!({"id": "o1", "name": "Casa Segura"}),
+                        ),
+                        record(
+                            "location",
+                            "l1",
+                            serde_json::json!({"id": "l1", "name": "Shelter"}),
+                        ),
+                        record(
+                            "address",
+                            "d1",
+                            serde_json::json!({"id": "d1", "address_1": "12 Hidden Lane"}),
+                        ),
+                    ],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(v1, 1);
+        // The same ids in another hotline are other records.
+        s.change_directory(
+            &ctx(),
+            &b,
+            &lantern_store::DirectoryChange {
+                upserts: vec![record(
+                    "organization",
+                    "o1",
+                    serde_json::json!({"id": "o1", "name": "Other"}),
+                )],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let v2 = s
+            .change_directory(
+                &ctx(),
+                &a,
+                &lantern_store::DirectoryChange {
+                    action: "directory.update".into(),
+                    upserts: vec![record(
+                        "organization",
+                        "o1",
+                        serde_json::json!({"id": "o1", "name": "Casa Segura Inc."}),
+                    )],
+                    deletes: vec![("address".into(), "d1".into())],
+                    replace_all: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(v2, 2);
+        let recs = s.directory_records(&a).await.unwrap();
+        let names: Vec<(String, String)> = recs
+            .iter()
+            .map(|r| (r.table.clone(), r.id.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("location".into(), "l1".into()),
+                ("organization".into(), "o1".into())
+            ]
+        );
+        assert!(recs[1].json.contains("Casa Segura Inc."));
+        assert_eq!(s.directory_records(&b).await.unwrap().len(), 1);
+        // A replacing import leaves only what it brings.
+        s.change_directory(
+            &ctx(),
+            &a,
+            &lantern_store::DirectoryChange {
+                upserts: vec![record(
+                    "service",
+                    "s1",
+                    serde_json::json!({"id": "s1", "name": "Legal aid"}),
+                )],
+                replace_all: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let recs = s.directory_records(&a).await.unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(s.directory_version(&a).await.unwrap(), 3);
+        assert!(matches!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_referral_follows_its_lifecycle_and_reaches_only_its_partner() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+        let org = s
+            .create_partner_org(&ctx(), &a, "Casa Segura")
+            .await
+            .unwrap();
+        let other = s.create_partner_org(&ctx(), &a, "Elsewhere").await.unwrap();
+        s.link_partner_org(&ctx(), &a, &org.id, Some("o1"))
+            .await
+            .unwrap();
+        let orgs = s.list_partner_orgs(&a).await.unwrap();
+        assert_eq!(
+            orgs.iter()
+                .find(|o| o.id == org.id)
+                .unwrap()
+                .directory_organization_id
+                .as_deref(),
+            Some("o1")
+        );
+        let new = lantern_store::NewReferral {
+            hotline_id: a.clone(),
+            case_id: case.id.clone(),
+            kind: "service".into(),
+            status: "sent".into(),
+            service_id: Some("s1".into()),
+            organization_id: Some("o1".into()),
+            target_name: "Legal aid — Casa Segura".into(),
+            partner_org_id: Some(org.id.clone()),
+            basis: "consent".into(),
+            consent_by: Some("Marisol, the caller".into()),
+            consent_method: Some("verbal".into()),
+            consent_at_us: Some(now()),
+            shares: vec!["first_name".into(), "needs".into()],
+            shared_json: serde_json::json!({"first_name": "Marisol", "needs": "T-visa advice"})
+                .to_string(),
+            ..Default::default()
+        };
+        let r = s.create_referral(&ctx(), &new).await.unwrap();
+        assert_eq!(r.status, "sent");
+        assert_eq!(r.consent_by.as_deref(), Some("Marisol, the caller"));
+        assert_eq!(r.events.len(), 1);
+        let inbox = s
+            .list_referrals(
+                &ctx(),
+                &a,
+                &lantern_store::ReferralFilter {
+                    partner_org_id: Some(org.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(inbox.len(), 1);
+        let none = s
+            .list_referrals(
+                &ctx(),
+                &a,
+                &lantern_store::ReferralFilter {
+                    partner_org_id: Some(other.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+        let moved = s
+            .move_referral(
+                &ctx(),
+                &a,
+                &r.id,
+                &lantern_store::ReferralMove {
+                    from: "sent".into(),
+                    to: "accepted".into(),
+                    note: Some("Intake Monday 9am".into()),
+                    confirmed_by: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(moved.status, "accepted");
+        assert_eq!(moved.events.len(), 2);
+        assert_eq!(moved.events[1].note.as_deref(), Some("Intake Monday 9am"));
+        // A move from a status the referral no longer has changes nothing.
+        let stale = s
+            .move_referral(
+                &ctx(),
+                &a,
+                &r.id,
+                &lantern_store::ReferralMove {
+                    from: "sent".into(),
+                    to: "declined".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(stale, StoreError::Invalid(ref m) if m.contains("accepted")),
+            "{stale:?}"
+        );
+        let back = s.referral(&ctx(), &a, &r.id).await.unwrap();
+        assert_eq!(back.status, "accepted");
+        let of_case = s
+            .list_referrals(
+                &ctx(),
+                &a,
+                &lantern_store::ReferralFilter {
+                    case_id: Some(case.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(of_case.len(), 1);
+        // Another hotline cannot read it; a referral needs a case of its own hotline.
+        let b = hotline(s, "beta").await;
+        assert!(matches!(
+            s.referral(&ctx(), &b, &r.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        let mut foreign = new.clone();
+        foreign.hotline_id = b.clone();
+        foreign.partner_org_id = None;
+        assert!(matches!(
+            s.create_referral(&ctx(), &foreign).await,
+            Err(StoreError::NotFound("case"))
+        ));
+        assert!(matches!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn directory_bodies_and_consent_never_reach_the_file_in_plaintext() {
+    let db = sqlite().await;
+    let s = &*db.store;
+    let a = hotline(s, "alpha").await;
+    let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+    s.change_directory(
+        &ctx(),
+        &a,
+        &lantern_store::DirectoryChange {
+            upserts: vec![record(
+                "address",
+                "d1",
+                serde_json::json!({"id": "d1", "address_1": "12 Hidden Lane"}),
+            )],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.create_referral(
+        &ctx(),
+        &lantern_store::NewReferral {
+            hotline_id: a.clone(),
+            case_id: case.id.clone(),
+            kind: "service".into(),
+            status: "proposed".into(),
+            target_name: "Shelter".into(),
+            basis: "imminent_danger".into(),
+            shares: vec!["summary".into()],
+            shared_json: serde_json::json!({"summary": "Zoraida needs a bed tonight"}).to_string(),
+            exception_reason: Some("Threatened with a gun".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = std::path::Path::new(&db.url).parent().unwrap().to_owned();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for needle in ["Hidden Lane", "Zoraida", "Threatened"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "found {needle} in plaintext"
+            );
+        }
+    }
+}

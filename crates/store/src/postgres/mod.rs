@@ -76,4 +76,5 @@ mod repo {
     use super::{Db, This};
     include!("../shared/repo.rs");
     include!("../shared/cases.rs");
+    include!("../shared/directory.rs");
 }

@@ -30,6 +30,11 @@ const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
     ("party_identifiers", "id", "value"),
     ("tasks", "id", "title"),
     ("notes", "id", "body"),
+    ("directory_records", "rid", "body"),
+    ("referrals", "id", "consent_by"),
+    ("referrals", "id", "shared"),
+    ("referrals", "id", "exception_reason"),
+    ("referral_events", "id", "note"),
 ];
 
 fn binding(table: &str, column: &str, id: &str) -> String {
@@ -258,6 +263,7 @@ impl Store for This {
             id: new_id(),
             hotline_id: hotline_id.to_owned(),
             name: name.to_owned(),
+            directory_organization_id: None,
         };
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
@@ -288,7 +294,8 @@ impl Store for This {
 
     async fn list_partner_orgs(&self, hotline_id: &str) -> Result<Vec<PartnerOrg>> {
         let rows = sqlx::query(
-            "SELECT id, hotline_id, name FROM partner_orgs WHERE hotline_id = $1 ORDER BY name",
+            "SELECT id, hotline_id, name, directory_organization_id FROM partner_orgs WHERE hotline_id = $1 \
+             ORDER BY name",
         )
         .bind(hotline_id)
         .fetch_all(self.r())
@@ -299,6 +306,7 @@ impl Store for This {
                     id: r.try_get("id")?,
                     hotline_id: r.try_get("hotline_id")?,
                     name: r.try_get("name")?,
+                    directory_organization_id: r.try_get("directory_organization_id")?,
                 })
             })
             .collect()

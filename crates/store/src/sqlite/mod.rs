@@ -105,4 +105,5 @@ mod repo {
     use super::{Db, This};
     include!("../shared/repo.rs");
     include!("../shared/cases.rs");
+    include!("../shared/directory.rs");
 }
