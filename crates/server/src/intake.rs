@@ -13,7 +13,7 @@ use lantern_store::{Keyring, NewCase, NewContact, NewDetermination, NewIdentifie
 use serde::{Deserialize, Serialize};
 
 /// Where a contact happened.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     /// USPS state code.
@@ -27,11 +27,12 @@ pub struct LocationInput {
     pub zip: Option<String>,
     /// How precise it is; inferred from what is given when absent.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub precision: Option<LocationPrecision>,
 }
 
 /// Whether and how the hotline may reach back.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SafeContact {
     /// Whether the hotline may contact the person at all.
@@ -54,29 +55,33 @@ pub struct SafeContact {
 }
 
 /// One identifier of a party.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentifierInput {
     /// Kind.
+    #[schema(value_type = String)]
     pub kind: IdentifierKind,
     /// Value as given.
     pub value: String,
 }
 
 /// A party as a client sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartyInput {
     /// Role.
+    #[schema(value_type = String)]
     pub role: PartyRole,
     /// Gender.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub gender: Option<Gender>,
     /// Age in years.
     #[serde(default)]
     pub age: Option<u32>,
     /// CTDC age band, when the age is not known exactly.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub age_band: Option<AgeBand>,
     /// Nationality, ISO 3166 alpha-2.
     #[serde(default)]
@@ -90,16 +95,19 @@ pub struct PartyInput {
 }
 
 /// A contact as a client sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     /// Channel.
+    #[schema(value_type = String)]
     pub channel: Channel,
     /// Who reached out.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub signaler_type: Option<SignalerType>,
     /// Kind of contact.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub category: Option<Category>,
     /// ISO 639 language.
     #[serde(default)]
@@ -109,6 +117,7 @@ pub struct ContactInput {
     pub location: Option<LocationInput>,
     /// Whether it is safe to talk.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub safe_to_talk: Option<SafeToTalk>,
     /// How to reach back.
     #[serde(default)]
@@ -124,6 +133,7 @@ pub struct ContactInput {
     pub occurred_at: Option<String>,
     /// Screening answers; the determination is made and saved with the contact.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub screening: Option<Answers>,
     /// An existing case to attach it to.
     #[serde(default)]

@@ -19,7 +19,7 @@ pub enum Action {
     ScreeningAssess,
     /// Review potential-trafficking determinations; confirm consent exceptions.
     Review,
-    /// Search the referral directory.
+    /// Search the referral directory (partners see only what partners may see).
     DirectoryRead,
     /// Add, edit and vet directory entries; import and export.
     DirectoryWrite,
@@ -71,7 +71,10 @@ pub fn allows(role: Role, action: Action) -> bool {
         }
         ScreeningAssess => matches!(role, Advocate | Supervisor | Analyst),
         Review => role == Supervisor,
-        DirectoryRead => matches!(role, Advocate | Supervisor | DirectoryManager | Analyst),
+        DirectoryRead => matches!(
+            role,
+            Advocate | Supervisor | DirectoryManager | Analyst | Partner
+        ),
         DirectoryWrite => role == DirectoryManager,
         PartnerInbox => role == Partner,
         InsightsRead => matches!(role, Supervisor | Analyst),
@@ -175,6 +178,7 @@ mod tests {
                     Role::Supervisor,
                     Role::DirectoryManager,
                     Role::Analyst,
+                    Role::Partner,
                 ],
             ),
             (DirectoryWrite, &[Role::DirectoryManager]),

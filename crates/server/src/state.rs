@@ -1,6 +1,7 @@
 //! What every handler shares.
 
 use crate::config::Settings;
+use crate::directory::Directories;
 use crate::metrics::Metrics;
 use lantern_store::Store;
 use lantern_store::User;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Recently verified API tokens.
     pub tokens: Arc<TokenCache>,
+    /// Each hotline's referral directory in memory.
+    pub directories: Arc<Directories>,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::new()),
             tokens: Arc::new(TokenCache::default()),
+            directories: Arc::new(Directories::default()),
         }
     }
 }

@@ -448,7 +448,7 @@ pub async fn update(
 
 /// `POST /api/v1/cases/{id}/parties`.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/parties", tag = "cases", params(("id" = String, Path, description = "Case id")),
-    request_body(content = serde_json::Value, description = "role, gender, age, age_band, nationality, details, identifiers [{kind, value}]"),
+    request_body(content = crate::intake::PartyInput, description = "A party; codes are DOMAIN.md's"),
     responses((status = 201, description = "The party"), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn add_party(
     State(state): State<AppState>,
@@ -539,7 +539,7 @@ pub async fn matches(
 
 /// `PUT /api/v1/parties/{id}`: replaces a party's facts and identifiers (its role and case stay).
 #[utoipa::path(put, path = "/api/v1/parties/{id}", tag = "cases", params(("id" = String, Path, description = "Party id")),
-    request_body(content = serde_json::Value, description = "role (unchanged), gender, age, age_band, nationality, details, identifiers [{kind, value}]"),
+    request_body(content = crate::intake::PartyInput, description = "The party as it now is (role unchanged)"),
     responses((status = 200, description = "The party"), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_party(
     State(state): State<AppState>,

@@ -21,7 +21,7 @@ pub async fn record(state: &AppState, p: &Principal, input: &ContactInput) -> Ap
 /// `POST /api/v1/contacts`: records a contact, durably, with its screening determination; optionally
 /// opens or joins a case and adds parties to it, all in one transaction.
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts",
-    request_body(content = serde_json::Value, description = "channel, signaler_type, category, language, location {state, city, zip, precision}, safe_to_talk, safe_contact, interpreter_language, narrative, occurred_at, screening {…}, case_id | open_case, parties […]"),
+    request_body(content = crate::intake::ContactInput, description = "A contact; codes are DOMAIN.md's; `screening` takes the answers of POST /api/v1/screening/assess"),
     responses((status = 201, description = "The contact with its determination"), (status = 422, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,

@@ -2,7 +2,9 @@
 
 pub mod cases;
 pub mod contacts;
+pub mod directory;
 pub mod openapi;
+pub mod referrals;
 pub mod review;
 pub mod screening;
 pub mod users;

@@ -71,6 +71,7 @@ struct CasePage {
     roles: Vec<(&'static str, &'static str)>,
     genders: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
+    referrals: Vec<super::referrals::ReferralRow>,
 }
 
 async fn page(state: &AppState, p: &Principal, id: &str, message: Option<String>) -> PageResult {
@@ -175,7 +176,22 @@ async fn page(state: &AppState, p: &Principal, id: &str, message: Option<String>
         })
         .collect();
     let c = &f.case;
+    let referrals = state
+        .store
+        .list_referrals(
+            &p.ctx(),
+            &p.user.hotline_id,
+            &lantern_store::ReferralFilter {
+                case_id: Some(id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(super::referrals::ReferralRow::of)
+        .collect();
     render(&CasePage {
+        referrals,
         chrome: Some(chrome),
         case_id: c.id.clone(),
         number: c.number,

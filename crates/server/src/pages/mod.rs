@@ -3,8 +3,10 @@
 pub mod admin;
 pub mod cases;
 pub mod contacts;
+pub mod directory;
 pub mod home;
 pub mod login;
+pub mod referrals;
 pub mod review;
 
 use crate::auth::Principal;
@@ -34,6 +36,13 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("Home", "/", Action::ViewHome),
     ("New contact", "/contacts/new", Action::ContactWrite),
     ("Cases", "/cases", Action::CaseRead),
+    ("Directory", "/directory", Action::DirectoryRead),
+    (
+        "Manage directory",
+        "/directory/manage",
+        Action::DirectoryWrite,
+    ),
+    ("Inbox", "/inbox", Action::PartnerInbox),
     ("Review", "/review", Action::Review),
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),

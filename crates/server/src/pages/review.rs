@@ -45,6 +45,7 @@ struct ReviewPage {
     items: Vec<Item>,
     csrf: String,
     message: Option<String>,
+    referrals: Vec<super::referrals::ReferralRow>,
 }
 
 async fn page(state: &AppState, p: &Principal, message: Option<String>) -> PageResult {
@@ -78,7 +79,22 @@ async fn page(state: &AppState, p: &Principal, message: Option<String>) -> PageR
             missing: r.determination.missing,
         })
         .collect();
+    let referrals = state
+        .store
+        .list_referrals(
+            &p.ctx(),
+            &p.user.hotline_id,
+            &lantern_store::ReferralFilter {
+                status: Some("proposed".into()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(super::referrals::ReferralRow::of)
+        .collect();
     render(&ReviewPage {
+        referrals,
         chrome: Some(chrome),
         items,
         csrf: p.csrf().to_owned(),

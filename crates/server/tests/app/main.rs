@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod cases;
+mod directory;
 mod errors;
 mod intake;
 mod ops;

@@ -28,7 +28,7 @@ fn expected(action: Action) -> &'static [Role] {
         | Action::ChannelConsole => &[Advocate, Supervisor],
         Action::ScreeningAssess => &[Advocate, Supervisor, Analyst],
         Action::Review => &[Supervisor],
-        Action::DirectoryRead => &[Advocate, Supervisor, DirectoryManager, Analyst],
+        Action::DirectoryRead => &[Advocate, Supervisor, DirectoryManager, Analyst, Partner],
         Action::DirectoryWrite => &[DirectoryManager],
         Action::PartnerInbox => &[Partner],
         Action::InsightsRead => &[Supervisor, Analyst],
@@ -39,6 +39,7 @@ fn expected(action: Action) -> &'static [Role] {
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "00000000-0000-7000-8000-000000000000")
+        .replace("{table}", "service")
 }
 
 fn request(method: &Method, path: &str, b: Option<&Browser>) -> Request<Body> {
