@@ -135,11 +135,11 @@ pub enum AuditCmd {
     Verify,
 }
 
-async fn store(g: &Global) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+pub(crate) async fn store(g: &Global) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     open_store(&settings(g)?, false).await
 }
 
-async fn hotline_id(store: &dyn Store, slug: &str) -> anyhow::Result<String> {
+pub(crate) async fn hotline_id(store: &dyn Store, slug: &str) -> anyhow::Result<String> {
     Ok(store
         .hotline_by_slug(slug)
         .await?

@@ -7,6 +7,36 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// Input the operator gave that cannot be used (a bad flag value, an invalid file). `main` prints each
+/// detail line as it is, then `error: ` and the message, and exits with code 2; nothing was changed.
+#[derive(Debug)]
+pub struct BadInput {
+    /// Lines printed before the message (one per invalid record, for example).
+    pub details: Vec<String>,
+    /// What is wrong, naming the flag, file or field.
+    pub message: String,
+}
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for d in &self.details {
+            writeln!(f, "{d}")?;
+        }
+        write!(f, "error: {}", self.message)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// A [`BadInput`] with no detail lines.
+pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
+    BadInput {
+        details: Vec::new(),
+        message: message.into(),
+    }
+    .into()
+}
+
 /// Options every command takes.
 #[derive(Debug, Clone)]
 pub struct Global {

@@ -2,11 +2,17 @@
 
 use crate::common::{self, Global};
 use anyhow::Context;
+use lantern_directory::ext::location_is_redacted;
+use lantern_directory::model::Directory;
+use lantern_directory::taxonomy;
 use lantern_domain::account::Role;
+use lantern_domain::codes::{ServiceType, Vetting};
 use lantern_server::accounts::{self, NewUserInput};
-use lantern_store::{AuditCtx, NewHotline, Store};
+use lantern_server::directory::{from_records, to_records};
+use lantern_store::{AuditCtx, DirectoryChange, NewHotline, PartnerOrg, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 /// Arguments of `lantern demo`.
 #[derive(Debug, clap::Args)]
@@ -61,10 +67,167 @@ const ACCOUNTS: &[(&str, Role, &str, &str)] = &[
     ),
 ];
 
-const PARTNER_ORG: &str = "Casa Segura Shelter";
+/// How many service-at-locations the demo directory has, and the seed it is generated from.
+const DIRECTORY_SIZE: usize = 3000;
+const DIRECTORY_SEED: u64 = 1;
 
-/// Creates what is missing of the demo hotline and its users; returns the hotline id.
-pub async fn ensure_demo(store: &dyn Store) -> anyhow::Result<String> {
+/// The directory organisation the demo's partner organisation is: the first (by service id) with a
+/// legal or immigration-legal service in Texas or California offered in Spanish, preferring a vetted
+/// organisation at a public address. Returns (organisation id, organisation name).
+pub fn partner_organization(dir: &Directory) -> Option<(String, String)> {
+    let classes = taxonomy::classify(dir);
+    let mut best: Option<(bool, &str)> = None;
+    for s in dir.service.values() {
+        let legal = classes.get(&s.id).is_some_and(|(types, _)| {
+            types.iter().any(|t| {
+                matches!(
+                    t,
+                    ServiceType::LegalServices | ServiceType::ImmigrationLegal
+                )
+            })
+        });
+        let spanish = dir
+            .language
+            .values()
+            .any(|l| l.service_id.as_ref() == Some(&s.id) && l.code.as_deref() == Some("es"));
+        let Some(org) = s.organization_id.as_deref() else {
+            continue;
+        };
+        if !legal || !spanish || !dir.organization.contains_key(org) {
+            continue;
+        }
+        let locations: Vec<&str> = dir
+            .service_at_location
+            .values()
+            .filter(|x| x.service_id.as_ref() == Some(&s.id))
+            .filter_map(|x| x.location_id.as_deref())
+            .collect();
+        let in_state = |l: &str| {
+            dir.address.values().any(|a| {
+                a.location_id.as_deref() == Some(l)
+                    && matches!(a.state_province.as_deref(), Some("TX" | "CA"))
+            })
+        };
+        let Some(&loc) = locations.iter().find(|l| in_state(l)) else {
+            continue;
+        };
+        let vetted = dir.organization[org]
+            .lantern
+            .as_ref()
+            .and_then(|x| x.vetting.as_ref())
+            .is_some_and(|v| v.status == Vetting::Vetted);
+        let public = dir
+            .location
+            .get(loc)
+            .is_some_and(|l| !location_is_redacted(l));
+        if vetted && public {
+            best = Some((true, org));
+            break;
+        }
+        if best.is_none() {
+            best = Some((false, org));
+        }
+    }
+    let (_, org) = best?;
+    let name = dir.organization[org]
+        .name
+        .clone()
+        .unwrap_or_else(|| org.to_owned());
+    Some((org.to_owned(), name))
+}
+
+/// Fills an empty demo directory with the generated national network; returns the directory (as
+/// stored, or as generated).
+async fn ensure_directory(
+    store: &dyn Store,
+    ctx: &AuditCtx,
+    hotline_id: &str,
+    size: usize,
+) -> anyhow::Result<Directory> {
+    let start = Instant::now();
+    let records = store.directory_records(hotline_id).await?;
+    if !records.is_empty() {
+        let dir = from_records(&records)?;
+        tracing::debug!(
+            elapsed_ms = start.elapsed().as_millis() as u64,
+            "read the demo directory"
+        );
+        return Ok(dir);
+    }
+    let dir = tokio::task::spawn_blocking(move || {
+        let mut dir = lantern_directory::demo::generate(DIRECTORY_SEED, size);
+        taxonomy::install(&mut dir);
+        dir
+    })
+    .await
+    .context("generating the demo directory")?;
+    let upserts = to_records(&dir);
+    let n = upserts.len();
+    store
+        .change_directory(
+            ctx,
+            hotline_id,
+            &DirectoryChange {
+                action: "directory.import".into(),
+                upserts,
+                deletes: Vec::new(),
+                replace_all: false,
+            },
+        )
+        .await?;
+    eprintln!(
+        "loaded the demo directory: {} services at {} places ({n} HSDS records) in {:.1} s",
+        dir.service.len(),
+        dir.service_at_location.len(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(dir)
+}
+
+/// The demo's partner organisation, linked to a directory organisation so referrals to its services
+/// reach the `partner` user's inbox.
+async fn ensure_partner_org(
+    store: &dyn Store,
+    ctx: &AuditCtx,
+    hotline_id: &str,
+    dir: &Directory,
+) -> anyhow::Result<PartnerOrg> {
+    let orgs = store.list_partner_orgs(hotline_id).await?;
+    if let Some(o) = orgs.iter().find(|o| o.directory_organization_id.is_some()) {
+        return Ok(o.clone());
+    }
+    let (dir_org, name) = partner_organization(dir).context(
+        "the demo directory has no Spanish-speaking legal service in Texas or California to partner with",
+    )?;
+    let mut org = match orgs.into_iter().find(|o| o.name == name) {
+        Some(o) => o,
+        None => store.create_partner_org(ctx, hotline_id, &name).await?,
+    };
+    store
+        .link_partner_org(ctx, hotline_id, &org.id, Some(&dir_org))
+        .await?;
+    org.directory_organization_id = Some(dir_org);
+    Ok(org)
+}
+
+/// The demo hotline and the partner organisation its `partner` user belongs to.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// The hotline's id.
+    pub hotline_id: String,
+    /// The partner organisation, linked to a directory organisation.
+    pub partner_org: PartnerOrg,
+    /// Whether the `partner` user belongs to it (not so in a demo made before the directory existed).
+    pub partner_linked: bool,
+}
+
+/// Creates what is missing of the demo hotline, its directory, its partner organisation and its users.
+pub async fn ensure_demo(store: &dyn Store) -> anyhow::Result<Demo> {
+    ensure_demo_sized(store, DIRECTORY_SIZE).await
+}
+
+/// [`ensure_demo`] with a directory of about `directory_size` service-at-locations.
+async fn ensure_demo_sized(store: &dyn Store, directory_size: usize) -> anyhow::Result<Demo> {
     let ctx = AuditCtx::system(None);
     let hotline = match store.hotline_by_slug("demo").await? {
         Some(h) => h,
@@ -81,17 +244,15 @@ pub async fn ensure_demo(store: &dyn Store) -> anyhow::Result<String> {
         }
     };
     let ctx = ctx.in_hotline(&hotline.id);
-    let orgs = store.list_partner_orgs(&hotline.id).await?;
-    let org = match orgs.into_iter().find(|o| o.name == PARTNER_ORG) {
-        Some(o) => o,
-        None => {
-            store
-                .create_partner_org(&ctx, &hotline.id, PARTNER_ORG)
-                .await?
-        }
-    };
+    let dir = ensure_directory(store, &ctx, &hotline.id, directory_size).await?;
+    let org = ensure_partner_org(store, &ctx, &hotline.id, &dir).await?;
+    let mut partner_linked = true;
     for (username, role, full_name, password) in ACCOUNTS {
-        if store.user_for_login(username).await?.is_some() {
+        if let Some((u, _)) = store.user_for_login(username).await? {
+            // A demo made by an older version has its partner user in an unlinked organisation.
+            if *role == Role::Partner && u.partner_org_id.as_deref() != Some(org.id.as_str()) {
+                partner_linked = false;
+            }
             continue;
         }
         let input = NewUserInput {
@@ -106,7 +267,11 @@ pub async fn ensure_demo(store: &dyn Store) -> anyhow::Result<String> {
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
     }
-    Ok(hotline.id)
+    Ok(Demo {
+        hotline_id: hotline.id,
+        partner_org: org,
+        partner_linked,
+    })
 }
 
 /// `lantern demo`.
@@ -125,7 +290,8 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     common::init_logging(&s);
     let store = common::open_store(&s, true).await?;
-    let hotline_id = ensure_demo(&*store).await?;
+    let demo = ensure_demo(&*store).await?;
+    let hotline_id = demo.hotline_id.clone();
     let any = lantern_store::CaseFilter {
         limit: 1,
         ..Default::default()
@@ -153,6 +319,121 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     for (username, role, _, password) in ACCOUNTS {
         println!("  {username:<12} {:<18} {password}", role.code());
     }
+    if demo.partner_linked {
+        println!(
+            "The partner user works for {}, a directory organisation: referrals to its services reach their inbox.",
+            demo.partner_org.name
+        );
+    } else {
+        println!(
+            "The partner user predates the demo directory: delete the folder to start over with one linked to {}.",
+            demo.partner_org.name
+        );
+    }
     println!("Press Ctrl-C to stop.");
     common::run_server(s, store).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lantern_store::OpenOptions;
+
+    #[test]
+    fn the_partner_is_a_spanish_speaking_legal_service_in_texas_or_california_and_always_the_same()
+    {
+        let dir = lantern_directory::demo::generate(DIRECTORY_SEED, DIRECTORY_SIZE);
+
+        let (org, name) = partner_organization(&dir).expect("one qualifies");
+
+        assert_eq!(
+            partner_organization(&dir),
+            Some((org.clone(), name.clone()))
+        );
+        assert_eq!(dir.organization[&org].name.as_deref(), Some(name.as_str()));
+        let classes = taxonomy::classify(&dir);
+        let qualifying = dir
+            .service
+            .values()
+            .filter(|s| s.organization_id.as_ref() == Some(&org))
+            .any(|s| {
+                let legal = classes[&s.id].0.iter().any(|t| {
+                    matches!(
+                        t,
+                        ServiceType::LegalServices | ServiceType::ImmigrationLegal
+                    )
+                });
+                let spanish = dir.language.values().any(|l| {
+                    l.service_id.as_ref() == Some(&s.id) && l.code.as_deref() == Some("es")
+                });
+                legal && spanish
+            });
+        assert!(qualifying, "{name}");
+        let states: Vec<&str> = dir
+            .address
+            .values()
+            .filter(|a| {
+                a.location_id
+                    .as_ref()
+                    .and_then(|l| dir.location.get(l))
+                    .is_some_and(|l| l.organization_id.as_ref() == Some(&org))
+            })
+            .filter_map(|a| a.state_province.as_deref())
+            .collect();
+        assert!(
+            states.iter().any(|s| matches!(*s, "TX" | "CA")),
+            "{states:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_demo_directory_is_loaded_once_and_the_partner_user_belongs_to_the_linked_organisation()
+     {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("demo.db").display().to_string();
+        let store = lantern_store::open(
+            &db,
+            lantern_store::Keyring::generate(),
+            &OpenOptions::default(),
+        )
+        .await
+        .unwrap();
+
+        let demo = ensure_demo_sized(&*store, 300).await.unwrap();
+        let version = store.directory_version(&demo.hotline_id).await.unwrap();
+        let again = ensure_demo_sized(&*store, 300).await.unwrap();
+
+        assert_eq!(version, 1, "one transaction");
+        assert_eq!(
+            store.directory_version(&demo.hotline_id).await.unwrap(),
+            version,
+            "not loaded twice"
+        );
+        assert_eq!(again.partner_org.id, demo.partner_org.id);
+        assert!(demo.partner_linked && again.partner_linked);
+        assert_eq!(
+            store
+                .list_partner_orgs(&demo.hotline_id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let dir = from_records(&store.directory_records(&demo.hotline_id).await.unwrap()).unwrap();
+        let linked = demo.partner_org.directory_organization_id.clone().unwrap();
+        assert_eq!(
+            partner_organization(&dir).map(|p| p.0),
+            Some(linked.clone())
+        );
+        assert_eq!(
+            dir.organization[&linked].name.as_deref(),
+            Some(demo.partner_org.name.as_str())
+        );
+        let (partner, _) = store.user_for_login("partner").await.unwrap().unwrap();
+        assert_eq!(partner.partner_org_id, Some(demo.partner_org.id.clone()));
+        assert!(
+            dir.taxonomy
+                .contains_key(taxonomy::SERVICE_TYPE_TAXONOMY_ID)
+        );
+    }
 }

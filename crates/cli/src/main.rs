@@ -5,6 +5,7 @@ mod admin;
 mod common;
 mod demo;
 mod demo_data;
+mod directory;
 mod link;
 mod screen;
 
@@ -63,6 +64,9 @@ enum Command {
         /// The new file.
         path: PathBuf,
     },
+    /// The referral directory: import HSDS files, export them, search.
+    #[command(subcommand)]
+    Directory(directory::DirectoryCmd),
     /// Record linkage over any CSV file: deduplicate one file or link two.
     Link(link::LinkArgs),
     /// Screen a situation against Action-Means-Purpose: answers as JSON in, the determination out.
@@ -86,6 +90,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<common::BadInput>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -105,6 +113,7 @@ async fn run(global: common::Global, command: Command) -> anyhow::Result<ExitCod
         Command::Keys(c) => admin::keys_cmd(&global, c).await,
         Command::Audit(c) => admin::audit(&global, c).await,
         Command::Backup { path } => admin::backup(&global, &path).await,
+        Command::Directory(c) => directory::run(&global, c).await,
         Command::Link(_) | Command::Screen(_) | Command::DefaultConfig => {
             unreachable!("handled before the runtime starts")
         }

@@ -1,5 +1,8 @@
 //! The `lantern` binary, run as an operator would.
 
+#[path = "cli/directory.rs"]
+mod directory;
+
 use sqlx::Connection as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +36,10 @@ impl Install {
         i
     }
 
+    fn key_file(&self) -> PathBuf {
+        self.dir.path().join("lantern.keys")
+    }
+
     fn db(&self) -> PathBuf {
         self.dir.path().join("lantern.db")
     }
@@ -43,7 +50,7 @@ impl Install {
             .env_remove("LANTERN_KEYS")
             .env_remove("LANTERN_CONFIG")
             .env("LANTERN_DATABASE", self.db())
-            .env("LANTERN_KEY_FILE", self.dir.path().join("lantern.keys"))
+            .env("LANTERN_KEY_FILE", self.key_file())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -311,7 +318,16 @@ fn the_default_config_is_printed_and_every_command_has_help() {
             .contains("idle_minutes = 30")
     );
     for cmd in [
-        "serve", "demo", "migrate", "users", "tokens", "keys", "audit", "backup", "link",
+        "serve",
+        "demo",
+        "migrate",
+        "users",
+        "tokens",
+        "keys",
+        "audit",
+        "backup",
+        "link",
+        "directory",
     ] {
         assert!(
             i.ok(&[cmd, "--help"], None).contains("Usage"),

@@ -7,6 +7,9 @@
 //! lantern-loadgen --addr 127.0.0.1:8080 --path /api/v1/contacts --token lnt_… --body-file contact.json \
 //!                 --concurrency 64 --requests 20000
 //! ```
+//!
+//! `--bodies FILE` takes one JSON body per line instead (requests cycle through them, each client
+//! starting at its own offset), so a benchmark can replay many different queries.
 
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
@@ -18,6 +21,7 @@ struct Args {
     method: String,
     token: Option<String>,
     body: Vec<u8>,
+    bodies: Vec<Vec<u8>>,
     content_type: String,
     concurrency: usize,
     requests: usize,
@@ -31,6 +35,7 @@ fn parse_args() -> Result<Args, String> {
         method: "GET".into(),
         token: None,
         body: Vec::new(),
+        bodies: Vec::new(),
         content_type: "application/json".into(),
         concurrency: 64,
         requests: 10_000,
@@ -51,11 +56,26 @@ fn parse_args() -> Result<Args, String> {
                     a.method = "POST".into();
                 }
             }
+            "--bodies" => {
+                let p = val()?;
+                let text = std::fs::read_to_string(&p).map_err(|e| format!("--bodies {p}: {e}"))?;
+                a.bodies = text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| l.as_bytes().to_vec())
+                    .collect();
+                if a.bodies.is_empty() {
+                    return Err(format!("--bodies {p}: no lines"));
+                }
+                if a.method == "GET" {
+                    a.method = "POST".into();
+                }
+            }
             "--content-type" => a.content_type = val()?,
             "--concurrency" => a.concurrency = val()?.parse().map_err(|_| "--concurrency: a number")?,
             "--requests" => a.requests = val()?.parse().map_err(|_| "--requests: a number")?,
             "--expect" => a.expect = val()?.parse().map_err(|_| "--expect: a status code")?,
-            "--help" | "-h" => return Err("usage: lantern-loadgen --addr HOST:PORT --path PATH [--method M] [--token T] [--body-file F] [--content-type T] [--concurrency N] [--requests N] [--expect STATUS]".into()),
+            "--help" | "-h" => return Err("usage: lantern-loadgen --addr HOST:PORT --path PATH [--method M] [--token T] [--body-file F | --bodies NDJSON] [--content-type T] [--concurrency N] [--requests N] [--expect STATUS]".into()),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -65,35 +85,48 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-async fn client(args: std::sync::Arc<Args>, n: usize) -> Result<Vec<Duration>, String> {
+async fn client(
+    args: std::sync::Arc<Args>,
+    first: usize,
+    n: usize,
+) -> Result<Vec<Duration>, String> {
     let stream = TcpStream::connect(&args.addr)
         .await
         .map_err(|e| format!("connect {}: {e}", args.addr))?;
     stream.set_nodelay(true).ok();
     let mut stream = BufReader::new(stream);
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
-        args.method,
-        args.path,
-        args.addr,
-        args.body.len()
-    );
-    if !args.body.is_empty() {
-        head.push_str(&format!("Content-Type: {}\r\n", args.content_type));
-    }
-    if let Some(t) = &args.token {
-        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut request = head.into_bytes();
-    request.extend_from_slice(&args.body);
+    let request_for = |body: &[u8]| -> Vec<u8> {
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            args.method,
+            args.path,
+            args.addr,
+            body.len()
+        );
+        if !body.is_empty() {
+            head.push_str(&format!("Content-Type: {}\r\n", args.content_type));
+        }
+        if let Some(t) = &args.token {
+            head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        request
+    };
+    let requests: Vec<Vec<u8>> = if args.bodies.is_empty() {
+        vec![request_for(&args.body)]
+    } else {
+        args.bodies.iter().map(|b| request_for(b)).collect()
+    };
     let mut lat = Vec::with_capacity(n);
     let mut line = String::new();
-    for _ in 0..n {
+    for k in 0..n {
+        let request = &requests[(first + k) % requests.len()];
         let t = Instant::now();
         stream
             .get_mut()
-            .write_all(&request)
+            .write_all(request)
             .await
             .map_err(|e| e.to_string())?;
         line.clear();
@@ -155,6 +188,7 @@ async fn main() {
         .map(|i| {
             tokio::spawn(client(
                 args.clone(),
+                i * per,
                 per + usize::from(i < args.requests % args.concurrency),
             ))
         })
