@@ -196,14 +196,22 @@ pub async fn authenticate(
         let Some(token) = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
             return Err(AppError::unauthenticated());
         };
-        return match state.store.token(&secret_hash(token.trim())).await? {
-            Some((_, user)) => Ok(Some(Principal {
-                user,
-                via: Via::Token,
-                source,
-            })),
-            None => Err(AppError::unauthenticated()),
+        let hash = secret_hash(token.trim());
+        let user = match state.tokens.get(&hash) {
+            Some(user) => user,
+            None => match state.store.token(&hash).await? {
+                Some((_, user)) => {
+                    state.tokens.put(hash, user.clone());
+                    user
+                }
+                None => return Err(AppError::unauthenticated()),
+            },
         };
+        return Ok(Some(Principal {
+            user,
+            via: Via::Token,
+            source,
+        }));
     }
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
