@@ -514,13 +514,13 @@ fn table(hits: &[HitView]) -> String {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         rows.push([
-            h.service_name.clone(),
-            h.organization_name.clone().unwrap_or_default(),
+            h.card.service_name.clone(),
+            h.card.organization_name.clone().unwrap_or_default(),
             h.distance_km
                 .map_or_else(|| "-".to_owned(), |d| format!("{d:.1} km")),
             open,
             if h.vetted { "yes" } else { "no" }.to_owned(),
-            h.languages.join(","),
+            h.card.languages.join(","),
         ]);
     }
     let mut widths = [0usize; 6];
@@ -547,6 +547,7 @@ fn table(hits: &[HitView]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lantern_server::directory::{Card, SharedCard};
 
     #[test]
     fn search_fields_are_named_by_their_flags() {
@@ -581,26 +582,28 @@ mod tests {
     #[test]
     fn the_table_lines_up_columns_and_marks_unknown_distances() {
         let hit = |name: &str, d: Option<f64>| HitView {
-            service_at_location_id: None,
-            service_id: "s".into(),
-            location_id: None,
-            organization_id: None,
-            service_name: name.into(),
-            organization_name: Some("Org".into()),
-            location_name: None,
-            description: None,
-            address: None,
-            city: None,
-            state: None,
-            phones: vec![],
+            card: SharedCard(std::sync::Arc::new(Card {
+                service_at_location_id: None,
+                service_id: "s".into(),
+                location_id: None,
+                organization_id: None,
+                service_name: name.into(),
+                organization_name: Some("Org".into()),
+                location_name: None,
+                description: None,
+                address: None,
+                city: None,
+                state: None,
+                phones: vec![],
+                hours: vec![],
+                languages: vec!["en".into(), "es".into()],
+                redacted: false,
+                service_types: vec![],
+                populations: vec![],
+            })),
             distance_km: d,
             open: lantern_directory::schedule::OpenStatus::Unknown,
-            hours: vec![],
-            languages: vec!["en".into(), "es".into()],
             vetted: true,
-            redacted: false,
-            service_types: vec![],
-            populations: vec![],
             why: vec![],
         };
         let t = table(&[hit("Legal services – Hope", Some(3.25)), hit("X", None)]);

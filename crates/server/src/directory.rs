@@ -100,6 +100,9 @@ pub struct Projection {
     pub dir: Directory,
     links: Links,
     services_json: OnceLock<BTreeMap<String, Value>>,
+    /// Result cards built so far, by service at location (or service, for an area service); `None` for
+    /// a hit this projection does not hold.
+    cards: RwLock<HashMap<String, Option<SharedCard>>>,
 }
 
 impl Projection {
@@ -108,7 +111,31 @@ impl Projection {
             links: Links::build(&dir),
             dir,
             services_json: OnceLock::new(),
+            cards: RwLock::default(),
         }
+    }
+
+    /// The card of a hit, built on first use. The projection belongs to one version of the directory,
+    /// so a card never goes stale: a change builds a new [`Loaded`].
+    fn card(&self, loaded: &Loaded, hit: &SearchHit, viewer: Viewer) -> Option<SharedCard> {
+        let key = hit
+            .service_at_location_id
+            .as_deref()
+            .unwrap_or(&hit.service_id);
+        if let Some(c) = self
+            .cards
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            return c.clone();
+        }
+        let card = build_card(loaded, self, hit, viewer).map(|c| SharedCard(Arc::new(c)));
+        self.cards
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), card.clone());
+        card
     }
 
     /// Every service as a full HSDS object (built once per version).
@@ -446,9 +473,10 @@ pub struct PhoneView {
     pub description: Option<String>,
 }
 
-/// One search result, as the viewer may see it.
+/// What a result shows that does not depend on the search: built once per service at location for each
+/// projection (and version) and shared by every search that finds it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct HitView {
+pub struct Card {
     /// The service-at-location.
     pub service_at_location_id: Option<String>,
     /// The service.
@@ -473,17 +501,10 @@ pub struct HitView {
     pub state: Option<String>,
     /// Phones.
     pub phones: Vec<PhoneView>,
-    /// Distance in km (never for a confidential location seen by a partner).
-    pub distance_km: Option<f64>,
-    /// `open`, `closed`, `always_open`, `unknown`.
-    #[schema(value_type = String)]
-    pub open: OpenStatus,
     /// Opening hours as written.
     pub hours: Vec<String>,
     /// Languages offered.
     pub languages: Vec<String>,
-    /// Whether it is vetted.
-    pub vetted: bool,
     /// Whether the location is confidential.
     pub redacted: bool,
     /// Service types.
@@ -492,6 +513,39 @@ pub struct HitView {
     /// Populations served.
     #[schema(value_type = Vec<String>)]
     pub populations: Vec<Population>,
+}
+
+/// A shared [`Card`], serialised as the card itself.
+#[derive(Debug, Clone)]
+pub struct SharedCard(pub Arc<Card>);
+
+impl std::ops::Deref for SharedCard {
+    type Target = Card;
+    fn deref(&self) -> &Card {
+        &self.0
+    }
+}
+
+impl Serialize for SharedCard {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// One search result, as the viewer may see it: its card and what this search found.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HitView {
+    /// What the result is.
+    #[serde(flatten)]
+    #[schema(value_type = Card)]
+    pub card: SharedCard,
+    /// Distance in km (never for a confidential location seen by a partner).
+    pub distance_km: Option<f64>,
+    /// `open`, `closed`, `always_open`, `unknown`.
+    #[schema(value_type = String)]
+    pub open: OpenStatus,
+    /// Whether it is vetted.
+    pub vetted: bool,
     /// Why it matched.
     #[schema(value_type = Vec<Object>)]
     pub why: Vec<MatchReason>,
@@ -511,6 +565,29 @@ fn hours_line(s: &lantern_directory::model::Schedule) -> Option<String> {
 /// The view of one hit for `viewer`; `None` when the viewer may not see the service at all.
 pub fn hit_view(loaded: &Loaded, hit: &SearchHit, viewer: Viewer) -> Option<HitView> {
     let p = loaded.view(viewer);
+    let card = p.card(loaded, hit, viewer)?;
+    let hide_place = hit.redacted && viewer != Viewer::Internal;
+    let why = hit
+        .why
+        .iter()
+        .filter(|w| !(hide_place && matches!(w, MatchReason::Within { .. })))
+        .cloned()
+        .collect();
+    Some(HitView {
+        card,
+        distance_km: if hide_place {
+            None
+        } else {
+            hit.distance_km.map(|d| (d * 10.0).round() / 10.0)
+        },
+        open: hit.open,
+        vetted: hit.vetted,
+        why,
+    })
+}
+
+/// The card of a hit as `p` shows it; `None` when the projection does not hold the service.
+fn build_card(loaded: &Loaded, p: &Projection, hit: &SearchHit, viewer: Viewer) -> Option<Card> {
     let dir = &p.dir;
     let service = dir.service.get(&hit.service_id)?;
     let location = hit.location_id.as_ref().and_then(|l| dir.location.get(l));
@@ -576,13 +653,7 @@ pub fn hit_view(loaded: &Loaded, hit: &SearchHit, viewer: Viewer) -> Option<HitV
         .get(&hit.service_id)
         .cloned()
         .unwrap_or_default();
-    let why = hit
-        .why
-        .iter()
-        .filter(|w| !(hide_place && matches!(w, MatchReason::Within { .. })))
-        .cloned()
-        .collect();
-    Some(HitView {
+    Some(Card {
         service_at_location_id: hit.service_at_location_id.clone(),
         service_id: hit.service_id.clone(),
         location_id: hit.location_id.clone(),
@@ -610,19 +681,11 @@ pub fn hit_view(loaded: &Loaded, hit: &SearchHit, viewer: Viewer) -> Option<HitV
         city: address.and_then(|a| a.city.clone()),
         state: address.and_then(|a| a.state_province.clone()),
         phones,
-        distance_km: if hide_place {
-            None
-        } else {
-            hit.distance_km.map(|d| (d * 10.0).round() / 10.0)
-        },
-        open: hit.open,
         hours,
         languages,
-        vetted: hit.vetted,
         redacted: hit.redacted,
         service_types: types,
         populations: pops,
-        why,
     })
 }
 

@@ -224,6 +224,7 @@ pub async fn run(State(state): State<AppState>, p: Principal, f: Pairs) -> PageR
         .map(|hit| {
             let (label, class) = open_label(hit.open);
             let types = hit
+                .card
                 .service_types
                 .iter()
                 .map(|t| t.label())
@@ -231,8 +232,8 @@ pub async fn run(State(state): State<AppState>, p: Principal, f: Pairs) -> PageR
                 .join(", ");
             let refer_href = case_id.as_ref().filter(|_| may_refer).map(|c| {
                 let mut q = form_urlencoded::Serializer::new(String::new());
-                q.append_pair("service", &hit.service_id);
-                if let Some(l) = &hit.location_id {
+                q.append_pair("service", &hit.card.service_id);
+                if let Some(l) = &hit.card.location_id {
                     q.append_pair("location", l);
                 }
                 format!("/cases/{c}/referrals/new?{}", q.finish())
