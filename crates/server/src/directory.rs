@@ -62,6 +62,7 @@ struct Links {
     addresses_of: HashMap<String, Vec<String>>,
     languages_of: HashMap<String, Vec<String>>,
     schedules_of: HashMap<String, Vec<String>>,
+    areas_of: HashMap<String, Vec<String>>,
 }
 
 impl Links {
@@ -83,6 +84,9 @@ impl Links {
         for x in dir.language.values() {
             push(&mut l.languages_of, &x.service_id, &x.id);
             push(&mut l.languages_of, &x.location_id, &x.id);
+        }
+        for a in dir.service_area.values() {
+            push(&mut l.areas_of, &a.service_id, &a.id);
         }
         for s in dir.schedule.values() {
             push(&mut l.schedules_of, &s.service_id, &s.id);
@@ -113,6 +117,28 @@ impl Projection {
             services_json: OnceLock::new(),
             cards: RwLock::default(),
         }
+    }
+
+    /// The addresses of a location.
+    pub fn addresses_of<'a>(
+        &'a self,
+        location_id: &str,
+    ) -> impl Iterator<Item = &'a lantern_directory::model::Address> + 'a {
+        let ids = self.links.addresses_of.get(location_id);
+        ids.into_iter()
+            .flatten()
+            .filter_map(|id| self.dir.address.get(id))
+    }
+
+    /// The service areas of a service.
+    pub fn areas_of<'a>(
+        &'a self,
+        service_id: &str,
+    ) -> impl Iterator<Item = &'a lantern_directory::model::ServiceArea> + 'a {
+        let ids = self.links.areas_of.get(service_id);
+        ids.into_iter()
+            .flatten()
+            .filter_map(|id| self.dir.service_area.get(id))
     }
 
     /// The card of a hit, built on first use. The projection belongs to one version of the directory,

@@ -346,20 +346,18 @@ pub async fn hsds_service_at_locations(
                 },
                 (Some(_), None) => false,
                 (None, _) => {
-                    let covers = dir.service_area.values().any(|a| {
-                        a.service_id.as_deref() == Some(&service.id)
-                            && match a.extent_type.as_deref() {
-                                Some("zip") => a.extent.as_deref() == Some(c.zip.as_str()),
-                                Some("state") => a.extent.as_deref() == Some(c.state.as_str()),
-                                Some("national") => true,
-                                _ => false,
-                            }
-                    });
+                    let covers = pr
+                        .areas_of(&service.id)
+                        .any(|a| match a.extent_type.as_deref() {
+                            Some("zip") => a.extent.as_deref() == Some(c.zip.as_str()),
+                            Some("state") => a.extent.as_deref() == Some(c.state.as_str()),
+                            Some("national") => true,
+                            _ => false,
+                        });
                     let at = location.is_some_and(|loc| {
-                        dir.address.values().any(|ad| {
-                            ad.location_id.as_deref() == Some(&loc.id)
-                                && ad.postal_code.as_deref().map(|z| &z[..z.len().min(5)])
-                                    == Some(c.zip.as_str())
+                        pr.addresses_of(&loc.id).any(|ad| {
+                            ad.postal_code.as_deref().map(|z| &z[..z.len().min(5)])
+                                == Some(c.zip.as_str())
                         })
                     });
                     covers || at
@@ -373,10 +371,8 @@ pub async fn hsds_service_at_locations(
         m.insert("service".into(), sv);
         if let Some(loc) = location {
             let mut lm = to_map(loc);
-            let addrs: Vec<Value> = dir
-                .address
-                .values()
-                .filter(|a| a.location_id.as_deref() == Some(&loc.id))
+            let addrs: Vec<Value> = pr
+                .addresses_of(&loc.id)
                 .map(|a| Value::Object(to_map(a)))
                 .collect();
             lm.insert("addresses".into(), Value::Array(addrs));
