@@ -3,7 +3,10 @@
 //!
 //! Sending is two checks deep: the store registers a message only after reading the recipient's opt-out
 //! state under its lock, and the [`SendPermit`] the provider needs is made from the state read again just
-//! before the provider is called. A reply, a retry and an API call all go through [`deliver`].
+//! before each attempt (the provider itself makes one attempt; retries with backoff happen here, so a STOP
+//! that arrives between attempts stops the next one). A reply, a retry and an API call all go through
+//! [`deliver`]. When the provider says the recipient opted out with the carrier (Twilio's 21610), that is
+//! recorded as an opt-out.
 
 use crate::config::SmsSettings;
 use crate::error::{AppError, AppResult};
@@ -18,13 +21,19 @@ use lantern_domain::values::PhoneE164;
 use lantern_store::{AuditCtx, InboundPlan, SendOutcome, SendStart};
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The provider outbound texts go through.
 #[derive(Clone)]
 pub struct SmsLine {
     provider: Arc<dyn SmsProvider>,
     kind: &'static str,
+    attempts: u32,
+    backoff: Duration,
 }
+
+/// Twilio's error code for a recipient who opted out with the carrier.
+pub const CARRIER_OPT_OUT: u32 = 21610;
 
 impl std::fmt::Debug for SmsLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,7 +65,20 @@ impl SmsLine {
 
     /// A line over any provider (tests hand in a [`LogProvider`] they keep a handle on).
     pub fn with_provider(provider: Arc<dyn SmsProvider>, kind: &'static str) -> SmsLine {
-        SmsLine { provider, kind }
+        SmsLine {
+            provider,
+            kind,
+            attempts: 1,
+            backoff: Duration::ZERO,
+        }
+    }
+
+    /// The same line, retrying a provider that could not be reached up to `attempts` times in all, waiting
+    /// `backoff` before the first retry and twice as long before each further one.
+    pub fn with_retries(mut self, attempts: u32, backoff: Duration) -> SmsLine {
+        self.attempts = attempts.max(1);
+        self.backoff = backoff;
+        self
     }
 
     /// The provider the settings name.
@@ -66,6 +88,9 @@ impl SmsLine {
         }
         let mut config = TwilioConfig::new(s.account_sid.clone(), s.auth_token.expose());
         config.base_url = s.api_base_url.clone();
+        // One attempt per call: the retries happen in `deliver`, each after checking the opt-out again.
+        let (attempts, backoff) = (config.max_attempts, config.initial_backoff);
+        config.max_attempts = 1;
         let built: Result<Arc<dyn SmsProvider>, SendError> =
             if s.api_base_url.starts_with("http://") {
                 TwilioProvider::new(config, PlainHttp).map(|p| Arc::new(p) as Arc<dyn SmsProvider>)
@@ -73,7 +98,7 @@ impl SmsLine {
                 https_provider(config)
             };
         match built {
-            Ok(p) => SmsLine::with_provider(p, "twilio"),
+            Ok(p) => SmsLine::with_provider(p, "twilio").with_retries(attempts, backoff),
             Err(e) => {
                 tracing::error!(error = %e, "the Twilio provider could not be built; every text will fail");
                 SmsLine::with_provider(Arc::new(Unavailable(e.to_string())), "unavailable")
@@ -176,69 +201,86 @@ pub async fn deliver(
             return Err(anyhow::anyhow!("a stored SMS number is not E.164").into());
         }
     };
-    // The state is read again at the moment of sending: a STOP that arrived since the message was
-    // registered still stops it.
-    let opt = if state
-        .store
-        .sms_opted_out(hotline_id, from.as_str(), to.as_str())
-        .await?
-    {
-        OptState::OptedOut
-    } else {
-        OptState::OptedIn
-    };
-    let permit = match SendPermit::check(&to, opt) {
-        Ok(p) => p,
-        Err(_) => {
+    let callback = state.settings.sms.status_url(&state.settings.public_url);
+    let line = &state.sms;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        // The state is read again at the moment of each attempt: a STOP that arrived since the message
+        // was registered, or between attempts, still stops it.
+        let opt = if state
+            .store
+            .sms_opted_out(hotline_id, from.as_str(), to.as_str())
+            .await?
+        {
+            OptState::OptedOut
+        } else {
+            OptState::OptedIn
+        };
+        let Ok(permit) = SendPermit::check(&to, opt) else {
             state
                 .store
                 .finish_sms_send(ctx, hotline_id, &m.message_id, &SendOutcome::Failed(None))
                 .await?;
             return Err(opted_out());
+        };
+        let e = match line
+            .provider()
+            .send(permit, &from, &m.body, Some(&callback))
+            .await
+        {
+            Ok(id) => {
+                state
+                    .store
+                    .finish_sms_send(
+                        ctx,
+                        hotline_id,
+                        &m.message_id,
+                        &SendOutcome::Accepted(id.0.clone()),
+                    )
+                    .await?;
+                return Ok(Delivery {
+                    message_id: m.message_id,
+                    conversation_id: m.conversation_id,
+                    status: "accepted",
+                    provider_id: id.0,
+                });
+            }
+            Err(e) => e,
+        };
+        if matches!(e, SendError::Exhausted { .. }) && attempt < line.attempts {
+            tracing::warn!(attempt, error = %e, "the SMS provider could not be reached; retrying");
+            tokio::time::sleep(line.backoff * (1u32 << (attempt - 1).min(16))).await;
+            continue;
         }
-    };
-    let callback = state.settings.sms.status_url(&state.settings.public_url);
-    match state
-        .sms
-        .provider()
-        .send(permit, &from, &m.body, Some(&callback))
-        .await
-    {
-        Ok(id) => {
+        let code = match &e {
+            SendError::Rejected { code, .. } => *code,
+            _ => None,
+        };
+        tracing::warn!(error = %e, sms.message_id = %m.message_id, "the SMS provider did not take a message");
+        state
+            .store
+            .finish_sms_send(
+                ctx,
+                hotline_id,
+                &m.message_id,
+                &SendOutcome::Failed(code.map(i64::from)),
+            )
+            .await?;
+        if code == Some(CARRIER_OPT_OUT) {
             state
                 .store
-                .finish_sms_send(
-                    ctx,
-                    hotline_id,
-                    &m.message_id,
-                    &SendOutcome::Accepted(id.0.clone()),
-                )
+                .mark_sms_opted_out(ctx, hotline_id, &m.conversation_id)
                 .await?;
-            Ok(Delivery {
-                message_id: m.message_id,
-                conversation_id: m.conversation_id,
-                status: "accepted",
-                provider_id: id.0,
-            })
+            return Err(opted_out());
         }
-        Err(e) => {
-            let code = match &e {
-                SendError::Rejected { code, .. } => code.map(i64::from),
-                _ => None,
-            };
-            tracing::warn!(error = %e, sms.message_id = %m.message_id, "the SMS provider did not take a message");
-            state
-                .store
-                .finish_sms_send(ctx, hotline_id, &m.message_id, &SendOutcome::Failed(code))
-                .await?;
-            Err(AppError::new(
-                StatusCode::BAD_GATEWAY,
-                "Not sent",
-                format!(
-                    "the SMS provider did not take the message ({e}); it is kept as failed and can be sent again"
-                ),
-            ))
-        }
+        return Err(AppError::new(
+            StatusCode::BAD_GATEWAY,
+            "Not sent",
+            format!(
+                "the SMS provider did not take the message ({e}); it is kept as failed and can be sent again"
+            ),
+        ));
     }
 }
 

@@ -164,8 +164,15 @@ pub async fn status(State(state): State<AppState>, req: Request) -> AppResult<Re
             cb.error_code.map(i64::from),
         )
         .await?;
-    if !found {
-        tracing::info!("a status callback names no message of ours");
+    match found {
+        None => tracing::info!("a status callback names no message of ours"),
+        Some((hotline_id, conversation_id)) if cb.error_code == Some(sms::CARRIER_OPT_OUT) => {
+            state
+                .store
+                .mark_sms_opted_out(&twilio_ctx(), &hotline_id, &conversation_id)
+                .await?;
+        }
+        Some(_) => {}
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

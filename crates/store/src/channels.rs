@@ -244,13 +244,22 @@ pub trait SmsStore {
     ) -> Result<()>;
 
     /// Applies a delivery status callback to the outbound message with this provider identifier; a final
-    /// state (`delivered`, `undelivered`, `failed`) is never replaced by an earlier one. Returns whether a
-    /// message was found.
+    /// state (`delivered`, `undelivered`, `failed`) is never replaced by an earlier one. Returns the
+    /// message's (hotline, conversation) when it is one of ours.
     async fn sms_delivery_status(
         &self,
         ctx: &AuditCtx,
         provider_id: &str,
         status: &str,
         error_code: Option<i64>,
-    ) -> Result<bool>;
+    ) -> Result<Option<(String, String)>>;
+
+    /// Records that the conversation's sender is opted out because the carrier said so (they texted STOP
+    /// to the carrier, not to us: Twilio's error 21610), as if they had texted STOP.
+    async fn mark_sms_opted_out(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        conversation_id: &str,
+    ) -> Result<()>;
 }

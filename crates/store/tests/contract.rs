@@ -1630,6 +1630,15 @@ async fn after_an_opt_out_nothing_can_be_registered_for_sending_until_an_opt_in(
             s.start_sms_retry(&ctx(), &a, &m.message_id).await.unwrap(),
             lantern_store::SendStart::Ready(_)
         ));
+        // The carrier may report an opt-out too; it refuses sends like a STOP.
+        s.mark_sms_opted_out(&ctx(), &a, &conv).await.unwrap();
+        assert!(s.sms_opted_out(&a, LINE, TEXTER).await.unwrap());
+        assert_eq!(
+            s.start_sms_reply(&ctx(), &a, &conv, "Hello?", &advocate.id)
+                .await
+                .unwrap(),
+            lantern_store::SendStart::OptedOut
+        );
         // The opt-out is per hotline number: another line of the hotline is unaffected.
         assert!(!s.sms_opted_out(&a, "+18885550199", TEXTER).await.unwrap());
         assert!(matches!(
@@ -1666,16 +1675,23 @@ async fn delivery_callbacks_move_a_message_forward_only() {
         .await
         .unwrap();
         let cb = AuditCtx::system(None);
-        assert!(
+        assert_eq!(
             s.sms_delivery_status(&cb, sid, "delivered", None)
                 .await
-                .unwrap()
+                .unwrap(),
+            Some((a.clone(), conv.clone()))
         );
-        assert!(s.sms_delivery_status(&cb, sid, "sent", None).await.unwrap());
         assert!(
-            !s.sms_delivery_status(&cb, "SMffffffffffffffffffffffffffffffff", "sent", None)
+            s.sms_delivery_status(&cb, sid, "sent", None)
                 .await
                 .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            s.sms_delivery_status(&cb, "SMffffffffffffffffffffffffffffffff", "sent", None)
+                .await
+                .unwrap(),
+            None
         );
         let thread = s.sms_thread(&ctx(), &a, &conv).await.unwrap();
         let reply = thread.messages.iter().find(|m| m.kind == "reply").unwrap();

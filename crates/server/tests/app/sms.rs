@@ -519,6 +519,16 @@ struct Received {
 
 /// A local HTTP server that records each request and answers 201 with a message identifier.
 async fn fake_twilio(sid: &'static str) -> (String, Arc<Mutex<Vec<Received>>>) {
+    fake_twilio_scripted(vec![(
+        201,
+        format!(r#"{{"sid": "{sid}", "status": "queued"}}"#),
+    )])
+    .await
+}
+
+/// A local HTTP server that records each request and answers the `n`th with `script[n]` (the last entry
+/// once the script runs out).
+async fn fake_twilio_scripted(script: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -555,14 +565,18 @@ async fn fake_twilio(sid: &'static str) -> (String, Arc<Mutex<Vec<Received>>>) {
                 .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
                 .collect();
             let body = String::from_utf8(raw[head_end + 4..head_end + 4 + len].to_vec()).unwrap();
-            record.lock().unwrap().push(Received {
-                request_line,
-                headers,
-                body,
-            });
-            let answer = format!(r#"{{"sid": "{sid}", "status": "queued"}}"#);
+            let n = {
+                let mut r = record.lock().unwrap();
+                r.push(Received {
+                    request_line,
+                    headers,
+                    body,
+                });
+                r.len() - 1
+            };
+            let (status, answer) = script[n.min(script.len() - 1)].clone();
             let response = format!(
-                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
                 answer.len()
             );
             sock.write_all(response.as_bytes()).await.unwrap();
@@ -675,8 +689,132 @@ async fn the_twilio_provider_posts_the_reply_to_the_messages_api_and_status_call
         .clone();
     assert_eq!(reply["status"], "delivered");
     assert_eq!(reply["error_code"], serde_json::Value::Null);
+
+    // A callback saying the carrier has the recipient opted out records the opt-out.
+    let cb = params(&[
+        ("MessageSid", sid),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "21610"),
+    ]);
+    let sig = signature::compute(TOKEN, STATUS_URL, &cb);
+    let res = post_webhook(
+        &app,
+        "/webhooks/sms/twilio/status",
+        form_body(&cb),
+        Some(&sig),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(conversations(&app).await[0].opted_out);
 }
 
 fn form_body(p: &[(String, String)]) -> String {
     form(p)
+}
+
+/// An application whose replies go to a scripted stand-in for Twilio, retrying as production does but
+/// with a short backoff.
+async fn app_with_twilio(script: Vec<(u16, String)>) -> (TestApp, Arc<Mutex<Vec<Received>>>) {
+    let (base, seen) = fake_twilio_scripted(script).await;
+    let mut config = lantern_channels::outbound::TwilioConfig::new(format!("AC{:032x}", 7), TOKEN);
+    config.base_url = base;
+    config.max_attempts = 1;
+    let provider = lantern_channels::outbound::TwilioProvider::new(
+        config,
+        lantern_channels::outbound::PlainHttp,
+    )
+    .unwrap();
+    let line = SmsLine::with_provider(Arc::new(provider), "twilio")
+        .with_retries(3, std::time::Duration::from_millis(300));
+    (TestApp::with_sms(settings(), line).await, seen)
+}
+
+fn ok_answer() -> (u16, String) {
+    (
+        201,
+        r#"{"sid": "SM0123456789abcdef0123456789abcdef"}"#.to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_retried_and_a_stop_between_attempts_stops_the_next_one() {
+    // A provider that fails once, then accepts: the reply goes out on the second attempt.
+    let (app, seen) = app_with_twilio(vec![(500, "{}".into()), ok_answer()]).await;
+    let advocate = app.user(Role::Advocate).await;
+    let (token, _) = app.token_for(&advocate).await;
+    text(text_in(&app, 1, "BEFREE").await).await;
+    let conv = conversations(&app).await.remove(0);
+    let path = format!("/api/v1/sms/conversations/{}/messages", conv.id);
+    let res = app
+        .api(
+            Method::POST,
+            &path,
+            &token,
+            Some(serde_json::json!({"body": "one"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+
+    // The same failure, but the texter sends STOP while the server waits to retry.
+    let (app, seen) = app_with_twilio(vec![(500, "{}".into()), ok_answer()]).await;
+    let advocate = app.user(Role::Advocate).await;
+    let (token, _) = app.token_for(&advocate).await;
+    text(text_in(&app, 1, "BEFREE").await).await;
+    let conv = conversations(&app).await.remove(0);
+    let path = format!("/api/v1/sms/conversations/{}/messages", conv.id);
+    let (res, _) = tokio::join!(
+        app.api(
+            Method::POST,
+            &path,
+            &token,
+            Some(serde_json::json!({"body": "two"}))
+        ),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            text(text_in(&app, 2, "STOP").await).await
+        }
+    );
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(seen.lock().unwrap().len(), 1, "no attempt after the STOP");
+}
+
+#[tokio::test]
+async fn a_carrier_opt_out_reported_by_twilio_is_recorded_as_an_opt_out() {
+    let (app, seen) = app_with_twilio(vec![(
+        400,
+        r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient"}"#.into(),
+    )])
+    .await;
+    let advocate = app.user(Role::Advocate).await;
+    let (token, _) = app.token_for(&advocate).await;
+    text(text_in(&app, 1, "BEFREE").await).await;
+    let conv = conversations(&app).await.remove(0);
+    let path = format!("/api/v1/sms/conversations/{}/messages", conv.id);
+
+    let first = app
+        .api(
+            Method::POST,
+            &path,
+            &token,
+            Some(serde_json::json!({"body": "hello"})),
+        )
+        .await;
+    let second = app
+        .api(
+            Method::POST,
+            &path,
+            &token,
+            Some(serde_json::json!({"body": "hello?"})),
+        )
+        .await;
+
+    assert_eq!(first.status(), StatusCode::CONFLICT);
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "the second reply never reached the provider"
+    );
+    assert!(conversations(&app).await[0].opted_out);
 }

@@ -727,20 +727,24 @@ impl SmsStore for This {
         provider_id: &str,
         status: &str,
         error_code: Option<i64>,
-    ) -> Result<bool> {
+    ) -> Result<Option<(String, String)>> {
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
         let rows = sqlx::query(
-            "SELECT id, hotline_id, status FROM sms_messages WHERE provider_id = $1 AND direction = 'outbound'",
+            "SELECT id, hotline_id, conversation_id, status FROM sms_messages \
+             WHERE provider_id = $1 AND direction = 'outbound' ORDER BY created_at, id",
         )
         .bind(provider_id)
         .fetch_all(&mut *tx)
         .await?;
-        let found = !rows.is_empty();
+        let mut found = None;
         for row in rows {
             let id: String = row.try_get("id")?;
             let hotline_id: String = row.try_get("hotline_id")?;
             let current: String = row.try_get("status")?;
+            if found.is_none() {
+                found = Some((hotline_id.clone(), row.try_get("conversation_id")?));
+            }
             let (was, now) = (sms_status_rank(&current), sms_status_rank(status));
             if was == 5 || now < was {
                 continue;
@@ -769,5 +773,44 @@ impl SmsStore for This {
         tx.commit().await?;
         lease.done().durable().await?;
         Ok(found)
+    }
+
+    async fn mark_sms_opted_out(
+        &self,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        conversation_id: &str,
+    ) -> Result<()> {
+        let ctx = &ctx.in_hotline(hotline_id);
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
+        let conv = fetch_sms_conversation(&mut tx, &self.keys, hotline_id, conversation_id).await?;
+        let bidx = self.keys.blind_index(SMS_PHONE_BIDX, &conv.sender);
+        let (was, _) = lock_opt_state(&mut tx, hotline_id, &conv.hotline_number, &bidx).await?;
+        if !was {
+            sqlx::query(
+                "UPDATE sms_opt_states SET opted_out = TRUE, changed_at = $1 \
+                 WHERE hotline_id = $2 AND hotline_number = $3 AND sender_bidx = $4",
+            )
+            .bind(now_us())
+            .bind(hotline_id)
+            .bind(&conv.hotline_number)
+            .bind(&bidx)
+            .execute(&mut *tx)
+            .await?;
+            append_audit(
+                &mut tx,
+                &self.keys,
+                ctx,
+                "sms.carrier_opt_out",
+                "sms_conversation",
+                Some(conversation_id),
+                &serde_json::json!({}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        lease.done().durable().await?;
+        Ok(())
     }
 }
