@@ -1770,3 +1770,35 @@ async fn sms_numbers_and_bodies_never_reach_the_file_in_plaintext() {
         }
     }
 }
+
+#[tokio::test]
+async fn rotation_reencrypts_sms_senders_and_bodies() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let conv = receive(s, &a, 1, "HELP").await.conversation_id.unwrap();
+        let mut rotated = db.keys.clone();
+        rotated.rotate();
+        // The sender, the message and its automatic reply.
+        assert_eq!(s.reencrypt_all(&ctx(), &rotated).await.unwrap(), 3);
+        let mut only_new = rotated.clone();
+        only_new.retire_old_keys();
+        let reopened = lantern_store::open(&db.url, only_new, &OpenOptions::default())
+            .await
+            .unwrap();
+        let thread = reopened.sms_thread(&ctx(), &a, &conv).await.unwrap();
+        assert_eq!(thread.conversation.sender, TEXTER);
+        assert_eq!(thread.messages[0].body, "HELP");
+        // The blind index does not depend on the data key: the sender is still found.
+        assert!(!reopened.sms_opted_out(&a, LINE, TEXTER).await.unwrap());
+        let again = reopened
+            .receive_sms(
+                &AuditCtx::system(None),
+                &inbound(&a, 2, "hello"),
+                &decide("hello"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.conversation_id.as_deref(), Some(conv.as_str()));
+    }
+}

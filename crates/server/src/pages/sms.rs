@@ -72,6 +72,7 @@ struct MessageView {
     when: String,
     status: String,
     body: String,
+    media: i64,
     retry: bool,
 }
 
@@ -129,6 +130,7 @@ pub async fn show(
             } else {
                 String::new()
             },
+            media: m.num_media,
             id: m.id,
             direction: m.direction,
             when: format_time(m.created_at_us),
