@@ -87,41 +87,24 @@ async fn fetch_sms_conversation(
     sms_conversation_from_row(keys, &row)
 }
 
-/// Makes sure the opt-out row of a sender exists and locks it for the rest of the transaction (an
-/// `UPDATE` takes PostgreSQL's row lock; SQLite has one writer), then reads it: (opted out, last inbound
-/// message identifier).
+/// Makes sure the opt-out row of a sender exists and locks it for the rest of the transaction (the upsert
+/// takes PostgreSQL's row lock; SQLite has one writer), returning it: (opted out, last inbound message
+/// identifier). One statement, since every inbound text and every send goes through here.
 async fn lock_opt_state(
     tx: &mut Tx<'_>,
     hotline_id: &str,
     hotline_number: &str,
     bidx: &[u8],
 ) -> Result<(bool, Option<String>)> {
-    sqlx::query(
+    let row = sqlx::query(
         "INSERT INTO sms_opt_states (hotline_id, hotline_number, sender_bidx, opted_out, changed_at) \
-         VALUES ($1, $2, $3, FALSE, $4) ON CONFLICT (hotline_id, hotline_number, sender_bidx) DO NOTHING",
+         VALUES ($1, $2, $3, FALSE, $4) ON CONFLICT (hotline_id, hotline_number, sender_bidx) \
+         DO UPDATE SET opted_out = sms_opt_states.opted_out RETURNING opted_out, last_inbound_sid",
     )
     .bind(hotline_id)
     .bind(hotline_number)
     .bind(bidx)
     .bind(now_us())
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "UPDATE sms_opt_states SET opted_out = opted_out \
-         WHERE hotline_id = $1 AND hotline_number = $2 AND sender_bidx = $3",
-    )
-    .bind(hotline_id)
-    .bind(hotline_number)
-    .bind(bidx)
-    .execute(&mut **tx)
-    .await?;
-    let row = sqlx::query(
-        "SELECT opted_out, last_inbound_sid FROM sms_opt_states \
-         WHERE hotline_id = $1 AND hotline_number = $2 AND sender_bidx = $3",
-    )
-    .bind(hotline_id)
-    .bind(hotline_number)
-    .bind(bidx)
     .fetch_one(&mut **tx)
     .await?;
     Ok((row.try_get("opted_out")?, row.try_get("last_inbound_sid")?))
