@@ -24,6 +24,8 @@ pub struct Settings {
     pub login: LoginSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The SMS line.
+    pub sms: SmsSettings,
 }
 
 /// Session lifetimes.
@@ -56,6 +58,165 @@ pub struct LogSettings {
     pub level: String,
 }
 
+/// A secret setting: its `Debug` never shows the value.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// A secret holding `value`.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "[empty]"
+        } else {
+            "[redacted]"
+        })
+    }
+}
+
+/// The SMS line: the provider, Twilio's credentials, and the hotline numbers.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsSettings {
+    /// `log` (records what would be sent and sends nothing: demo and tests) or `twilio`.
+    pub provider: String,
+    /// Twilio's account identifier (`AC…`), for sending.
+    pub account_sid: String,
+    /// Twilio's auth token: checks the signature of every webhook and authenticates sends. Without it
+    /// every webhook is refused.
+    pub auth_token: Secret,
+    /// Twilio's REST API address (an `http://` egress proxy, or `https://api.twilio.com` when built with
+    /// the `twilio-https` feature).
+    pub api_base_url: String,
+    /// The exact URL Twilio is configured to post inbound texts to, when it is not
+    /// `{public_url}/webhooks/sms/twilio` (a proxy that rewrites paths, a query string).
+    pub webhook_url: String,
+    /// How to reach a person, in the reply to HELP (e.g. "Call 1-888-555-0100, 24/7, or reply here").
+    pub reach_a_person: String,
+    /// The hotline numbers Twilio delivers to this installation, each with its hotline.
+    pub numbers: Vec<SmsNumber>,
+}
+
+/// One SMS number of a hotline.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SmsNumber {
+    /// The number, E.164 (`+18885550100`).
+    pub number: String,
+    /// The slug of the hotline it belongs to.
+    pub hotline: String,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        SmsSettings {
+            provider: "log".into(),
+            account_sid: String::new(),
+            auth_token: Secret::default(),
+            api_base_url: "https://api.twilio.com".into(),
+            webhook_url: String::new(),
+            reach_a_person: "Reply here to reach an advocate, 24/7".into(),
+            numbers: Vec::new(),
+        }
+    }
+}
+
+impl SmsSettings {
+    /// The URL inbound texts are signed against, given the installation's public URL.
+    pub fn inbound_url(&self, public_url: &str) -> String {
+        if self.webhook_url.is_empty() {
+            format!("{}/webhooks/sms/twilio", public_url.trim_end_matches('/'))
+        } else {
+            self.webhook_url.clone()
+        }
+    }
+
+    /// The status callback URL given to the provider with each message (and checked on each callback).
+    pub fn status_url(&self, public_url: &str) -> String {
+        format!(
+            "{}/webhooks/sms/twilio/status",
+            public_url.trim_end_matches('/')
+        )
+    }
+
+    /// The hotline slug of a hotline number, when it is one of ours.
+    pub fn hotline_of(&self, number: &str) -> Option<&str> {
+        self.numbers
+            .iter()
+            .find(|n| {
+                lantern_domain::values::PhoneE164::parse(&n.number)
+                    .is_ok_and(|p| p.as_str() == number)
+            })
+            .map(|n| n.hotline.as_str())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !["log", "twilio"].contains(&self.provider.as_str()) {
+            return Err(ConfigError::Invalid(
+                "sms.provider",
+                "must be `log` or `twilio`".into(),
+            ));
+        }
+        if self.provider == "twilio" {
+            if !self.account_sid.starts_with("AC") {
+                return Err(ConfigError::Invalid(
+                    "sms.account_sid",
+                    "the twilio provider needs the account identifier (AC…)".into(),
+                ));
+            }
+            if self.auth_token.expose().is_empty() {
+                return Err(ConfigError::Invalid(
+                    "sms.auth_token",
+                    "the twilio provider needs the auth token".into(),
+                ));
+            }
+            let reachable = self.api_base_url.starts_with("http://")
+                || (cfg!(feature = "twilio-https") && self.api_base_url.starts_with("https://"));
+            if !reachable {
+                return Err(ConfigError::Invalid(
+                    "sms.api_base_url",
+                    "must be an http:// egress proxy, or https:// in a build with the `twilio-https` feature".into(),
+                ));
+            }
+        }
+        let url_ok = self.webhook_url.is_empty()
+            || self.webhook_url.starts_with("http://")
+            || self.webhook_url.starts_with("https://");
+        if !url_ok {
+            return Err(ConfigError::Invalid(
+                "sms.webhook_url",
+                "must start with http:// or https://".into(),
+            ));
+        }
+        for (i, n) in self.numbers.iter().enumerate() {
+            if lantern_domain::values::PhoneE164::parse(&n.number).is_err() {
+                return Err(ConfigError::Invalid(
+                    "sms.numbers",
+                    format!("entry {}: `number` is not an E.164 number", i + 1),
+                ));
+            }
+            if n.hotline.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "sms.numbers",
+                    format!("entry {}: `hotline` (a slug) is required", i + 1),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -66,6 +227,7 @@ impl Default for Settings {
             session: SessionSettings::default(),
             login: LoginSettings::default(),
             log: LogSettings::default(),
+            sms: SmsSettings::default(),
         }
     }
 }
@@ -158,6 +320,12 @@ impl Settings {
                 }
                 "LOG_FORMAT" => s.log.format = v,
                 "LOG_LEVEL" | "LOG" => s.log.level = v,
+                "SMS_PROVIDER" => s.sms.provider = v,
+                "SMS_ACCOUNT_SID" => s.sms.account_sid = v,
+                "SMS_AUTH_TOKEN" => s.sms.auth_token = Secret::new(v),
+                "SMS_API_BASE_URL" => s.sms.api_base_url = v,
+                "SMS_WEBHOOK_URL" => s.sms.webhook_url = v,
+                "SMS_REACH_A_PERSON" => s.sms.reach_a_person = v,
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
                 _ => return Err(bad("unknown setting; see `lantern default-config`")),
@@ -198,7 +366,7 @@ impl Settings {
                 "must start with http:// or https://".into(),
             ));
         }
-        Ok(())
+        self.sms.check()
     }
 
     /// Whether cookies must carry `Secure`.
@@ -212,7 +380,9 @@ pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is option
 # Each key can also be set by an environment variable, which wins over this file:
 # LANTERN_BIND, LANTERN_DATABASE, LANTERN_KEY_FILE, LANTERN_PUBLIC_URL, LANTERN_SESSION_IDLE_MINUTES,
 # LANTERN_SESSION_ABSOLUTE_HOURS, LANTERN_LOGIN_MAX_FAILURES, LANTERN_LOGIN_LOCKOUT_MINUTES,
-# LANTERN_LOG_FORMAT, LANTERN_LOG_LEVEL. LANTERN_KEYS may hold the key file's content.
+# LANTERN_LOG_FORMAT, LANTERN_LOG_LEVEL, LANTERN_SMS_PROVIDER, LANTERN_SMS_ACCOUNT_SID, LANTERN_SMS_AUTH_TOKEN,
+# LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON.
+# LANTERN_KEYS may hold the key file's content.
 
 # Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
 bind = "127.0.0.1:8080"
@@ -225,7 +395,8 @@ database = "lantern.db"
 # backups; without it encrypted fields cannot be read. Created on first start for a new SQLite database.
 key_file = "lantern.keys"
 
-# The address users reach Lantern at. With https:// cookies are marked Secure.
+# The address users reach Lantern at. With https:// cookies are marked Secure. Twilio's webhook signatures
+# are checked against URLs under it (see [sms]).
 public_url = "http://127.0.0.1:8080"
 
 [session]
@@ -243,6 +414,25 @@ lockout_minutes = 15
 # json (one object per line, for collectors) or pretty (for a terminal). Logs never contain personal data.
 format = "json"
 level = "info"
+
+[sms]
+# log: record what would be sent and send nothing (demo, tests). twilio: send through Twilio's REST API.
+provider = "log"
+# Twilio's account identifier (AC...) and auth token. The token also checks the X-Twilio-Signature of every
+# webhook: without it every webhook is refused. Prefer LANTERN_SMS_AUTH_TOKEN to writing it here.
+account_sid = ""
+auth_token = ""
+# Twilio's REST API: an http:// TLS-originating egress proxy, or https://api.twilio.com in a build with the
+# twilio-https feature.
+api_base_url = "https://api.twilio.com"
+# The exact URL Twilio posts inbound texts to, when it is not {public_url}/webhooks/sms/twilio.
+# Delivery status callbacks go to {public_url}/webhooks/sms/twilio/status.
+webhook_url = ""
+# How to reach a person, in the required reply to HELP.
+reach_a_person = "Reply here to reach an advocate, 24/7"
+# The numbers Twilio delivers to this installation, each with the slug of its hotline:
+# numbers = [{ number = "+18885550100", hotline = "main" }]
+numbers = []
 "#;
 
 #[cfg(test)]

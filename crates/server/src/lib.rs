@@ -15,8 +15,10 @@ pub mod ops;
 pub mod pages;
 pub mod policy;
 pub mod routes;
+pub mod sms;
 pub mod state;
 pub mod web;
+pub mod webhooks;
 
 pub use config::Settings;
 pub use state::AppState;

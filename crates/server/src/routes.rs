@@ -4,7 +4,7 @@
 use crate::auth::Access;
 use crate::policy::Action;
 use crate::state::AppState;
-use crate::{api, ops, pages};
+use crate::{api, ops, pages, webhooks};
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
@@ -135,5 +135,20 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/inbox/{id}", Staff(PartnerInbox), || post(api::referrals::inbox_move)),
         r(M::GET, "/api/v1/reviews", Staff(Review), || get(api::review::list)),
         r(M::POST, "/api/v1/reviews/{id}", Staff(Review), || post(api::review::decide_api)),
+        // The SMS line: Twilio's webhooks (signature checked by the handler), the console, its API.
+        r(M::POST, "/webhooks/sms/twilio", Public, || post(webhooks::inbound)),
+        r(M::POST, "/webhooks/sms/twilio/status", Public, || post(webhooks::status)),
+        r(M::GET, "/sms", Staff(ChannelConsole), || get(pages::sms::list)),
+        r(M::GET, "/sms/{id}", Staff(ChannelConsole), || get(pages::sms::show)),
+        r(M::POST, "/sms/{id}/reply", Staff(ChannelConsole), || post(pages::sms::send)),
+        r(M::POST, "/sms/{id}/link", Staff(ChannelConsole), || post(pages::sms::link)),
+        r(M::POST, "/sms/{id}/status", Staff(ChannelConsole), || post(pages::sms::set_status)),
+        r(M::POST, "/sms/messages/{id}/retry", Staff(ChannelConsole), || post(pages::sms::retry)),
+        r(M::GET, "/api/v1/sms/conversations", Staff(ChannelConsole), || get(api::sms::list)),
+        r(M::GET, "/api/v1/sms/conversations/{id}", Staff(ChannelConsole), || get(api::sms::get)),
+        r(M::POST, "/api/v1/sms/conversations/{id}/messages", Staff(ChannelConsole), || post(api::sms::send)),
+        r(M::POST, "/api/v1/sms/conversations/{id}/link", Staff(ChannelConsole), || post(api::sms::link)),
+        r(M::POST, "/api/v1/sms/conversations/{id}/status", Staff(ChannelConsole), || post(api::sms::set_status)),
+        r(M::POST, "/api/v1/sms/messages/{id}/retry", Staff(ChannelConsole), || post(api::sms::retry)),
     ]
 }

@@ -3,6 +3,7 @@
 use crate::config::Settings;
 use crate::directory::Directories;
 use crate::metrics::Metrics;
+use crate::sms::SmsLine;
 use lantern_store::Store;
 use lantern_store::User;
 use std::collections::HashMap;
@@ -22,17 +23,21 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     /// Each hotline's referral directory in memory.
     pub directories: Arc<Directories>,
+    /// The SMS provider replies go through.
+    pub sms: SmsLine,
 }
 
 impl AppState {
     /// State over a store with settings.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        let sms = SmsLine::from_settings(&settings.sms);
         AppState {
             store,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::new()),
             tokens: Arc::new(TokenCache::default()),
             directories: Arc::new(Directories::default()),
+            sms,
         }
     }
 }

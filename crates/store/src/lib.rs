@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod channels;
 pub mod crypto;
 pub mod directory;
 pub mod error;
@@ -20,6 +21,7 @@ mod sqlite;
 
 pub use audit::{AuditCtx, AuditEvent, Verification};
 pub use cases::*;
+pub use channels::*;
 pub use crypto::Keyring;
 pub use directory::*;
 pub use error::{Result, StoreError};
@@ -41,7 +43,7 @@ pub enum Backend {
 /// The repository API. Every method that touches one hotline's records takes that hotline's id and
 /// never returns another hotline's records.
 #[async_trait]
-pub trait Store: CaseStore + DirectoryStore + Send + Sync + std::fmt::Debug {
+pub trait Store: CaseStore + DirectoryStore + SmsStore + Send + Sync + std::fmt::Debug {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

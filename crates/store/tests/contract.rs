@@ -1408,3 +1408,397 @@ async fn directory_bodies_and_consent_never_reach_the_file_in_plaintext() {
         }
     }
 }
+
+// ---- the SMS line ----
+
+const LINE: &str = "+18885550100";
+const TEXTER: &str = "+15552019876";
+
+fn inbound(hotline_id: &str, sid: u32, body: &str) -> lantern_store::NewInboundSms {
+    lantern_store::NewInboundSms {
+        hotline_id: hotline_id.into(),
+        hotline_number: LINE.into(),
+        sender: TEXTER.into(),
+        provider_id: format!("SM{sid:032x}"),
+        body: body.into(),
+        num_media: 0,
+    }
+}
+
+/// A stand-in for the keyword machine of `lantern-channels`: STOP opts out, START opts in, anything else
+/// opens a conversation, and a HELP gets a reply unless the sender is opted out.
+fn decide(body: &str) -> impl Fn(bool) -> lantern_store::InboundPlan + Send + Sync + '_ {
+    move |opted_out| {
+        let word = body.trim().to_uppercase();
+        let (out, open, kind, reply) = match word.as_str() {
+            "STOP" => (
+                true,
+                false,
+                "opt_out",
+                (!opted_out).then(|| "Unsubscribed".to_owned()),
+            ),
+            "START" => (
+                false,
+                false,
+                "opt_in",
+                opted_out.then(|| "Welcome back".to_owned()),
+            ),
+            "HELP" => (
+                opted_out,
+                true,
+                "help",
+                (!opted_out).then(|| "Help text".to_owned()),
+            ),
+            _ => (opted_out, true, "message", None),
+        };
+        lantern_store::InboundPlan {
+            opted_out: out,
+            open_conversation: open,
+            kind: kind.into(),
+            auto_reply: reply,
+            language: Some("en".into()),
+        }
+    }
+}
+
+async fn receive(
+    s: &dyn Store,
+    hotline_id: &str,
+    sid: u32,
+    body: &str,
+) -> lantern_store::InboundReceipt {
+    s.receive_sms(
+        &AuditCtx::system(None),
+        &inbound(hotline_id, sid, body),
+        &decide(body),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_inbound_text_opens_a_waiting_conversation_that_is_an_sms_contact() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let first = receive(s, &a, 1, "HELP").await;
+        assert!(!first.duplicate);
+        assert_eq!(first.plan.auto_reply.as_deref(), Some("Help text"));
+        let conv_id = first
+            .conversation_id
+            .clone()
+            .expect("HELP opens a conversation");
+        let second = receive(s, &a, 2, "my boss took my passport").await;
+        assert_eq!(second.conversation_id.as_deref(), Some(conv_id.as_str()));
+
+        let contact = s
+            .contact(&ctx(), &a, first.contact_id.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!((contact.channel.as_str(), contact.case_id), ("sms", None));
+
+        let waiting = s
+            .list_sms_conversations(
+                &ctx(),
+                &a,
+                &lantern_store::SmsConversationFilter {
+                    status: Some("waiting".into()),
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].sender, TEXTER);
+        assert!(!waiting[0].opted_out);
+
+        let thread = s.sms_thread(&ctx(), &a, &conv_id).await.unwrap();
+        let bodies: Vec<(&str, &str, &str)> = thread
+            .messages
+            .iter()
+            .map(|m| (m.direction.as_str(), m.kind.as_str(), m.body.as_str()))
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                ("inbound", "help", "HELP"),
+                ("outbound", "auto_reply", "Help text"),
+                ("inbound", "message", "my boss took my passport"),
+            ]
+        );
+        let recent = s.recent_audit(&a, 20).await.unwrap();
+        for action in ["sms.receive", "sms.read", "sms.list", "contact.create"] {
+            assert!(
+                recent.iter().any(|e| e.action == action),
+                "no {action} event"
+            );
+        }
+
+        // Another hotline sees none of it.
+        let b = hotline(s, "beta").await;
+        assert!(matches!(
+            s.sms_thread(&ctx(), &b, &conv_id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            db.store.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_message_changes_nothing_and_gets_no_reply() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let first = receive(s, &a, 7, "HELP").await;
+        let again = receive(s, &a, 7, "HELP").await;
+        assert!(again.duplicate);
+        assert_eq!(again.plan.auto_reply, None);
+        let thread = s
+            .sms_thread(&ctx(), &a, first.conversation_id.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(thread.messages.len(), 2, "the message and its one reply");
+    }
+}
+
+#[tokio::test]
+async fn after_an_opt_out_nothing_can_be_registered_for_sending_until_an_opt_in() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let advocate = s
+            .create_user(&ctx(), &new_user(&a, "adv", Role::Advocate))
+            .await
+            .unwrap();
+        let conv = receive(s, &a, 1, "BEFREE").await.conversation_id.unwrap();
+
+        // A reply goes out, fails, and is registered again for a retry while the sender is opted in.
+        let lantern_store::SendStart::Ready(m) = s
+            .start_sms_reply(
+                &ctx(),
+                &a,
+                &conv,
+                "We are here. Are you safe?",
+                &advocate.id,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("an opted-in sender can be written to")
+        };
+        assert_eq!((m.to.as_str(), m.from.as_str()), (TEXTER, LINE));
+        s.finish_sms_send(
+            &ctx(),
+            &a,
+            &m.message_id,
+            &lantern_store::SendOutcome::Failed(Some(30003)),
+        )
+        .await
+        .unwrap();
+
+        let stop = receive(s, &a, 2, "stop").await;
+        assert!(stop.plan.opted_out && !stop.was_opted_out);
+        assert!(s.sms_opted_out(&a, LINE, TEXTER).await.unwrap());
+        assert_eq!(
+            s.start_sms_reply(&ctx(), &a, &conv, "Hello?", &advocate.id)
+                .await
+                .unwrap(),
+            lantern_store::SendStart::OptedOut
+        );
+        assert_eq!(
+            s.start_sms_retry(&ctx(), &a, &m.message_id).await.unwrap(),
+            lantern_store::SendStart::OptedOut
+        );
+        let thread = s.sms_thread(&ctx(), &a, &conv).await.unwrap();
+        assert!(thread.conversation.opted_out);
+        assert!(
+            !thread.messages.iter().any(|m| m.body == "Hello?"),
+            "a refused reply is not stored as if sent"
+        );
+        // A message after STOP still reaches the advocate, with no reply.
+        let later = receive(s, &a, 3, "are you there").await;
+        assert_eq!(later.conversation_id.as_deref(), Some(conv.as_str()));
+        assert_eq!(later.plan.auto_reply, None);
+
+        // START opts back in; the failed reply can be retried.
+        let start = receive(s, &a, 4, "START").await;
+        assert!(!start.plan.opted_out);
+        assert!(matches!(
+            s.start_sms_retry(&ctx(), &a, &m.message_id).await.unwrap(),
+            lantern_store::SendStart::Ready(_)
+        ));
+        // The carrier may report an opt-out too; it refuses sends like a STOP.
+        s.mark_sms_opted_out(&ctx(), &a, &conv).await.unwrap();
+        assert!(s.sms_opted_out(&a, LINE, TEXTER).await.unwrap());
+        assert_eq!(
+            s.start_sms_reply(&ctx(), &a, &conv, "Hello?", &advocate.id)
+                .await
+                .unwrap(),
+            lantern_store::SendStart::OptedOut
+        );
+        // The opt-out is per hotline number: another line of the hotline is unaffected.
+        assert!(!s.sms_opted_out(&a, "+18885550199", TEXTER).await.unwrap());
+        assert!(matches!(
+            db.store.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn delivery_callbacks_move_a_message_forward_only() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let advocate = s
+            .create_user(&ctx(), &new_user(&a, "adv", Role::Advocate))
+            .await
+            .unwrap();
+        let conv = receive(s, &a, 1, "BEFREE").await.conversation_id.unwrap();
+        let lantern_store::SendStart::Ready(m) = s
+            .start_sms_reply(&ctx(), &a, &conv, "Hi", &advocate.id)
+            .await
+            .unwrap()
+        else {
+            panic!("opted in")
+        };
+        let sid = "SM0123456789abcdef0123456789abcdef";
+        s.finish_sms_send(
+            &ctx(),
+            &a,
+            &m.message_id,
+            &lantern_store::SendOutcome::Accepted(sid.into()),
+        )
+        .await
+        .unwrap();
+        let cb = AuditCtx::system(None);
+        assert_eq!(
+            s.sms_delivery_status(&cb, sid, "delivered", None)
+                .await
+                .unwrap(),
+            Some((a.clone(), conv.clone()))
+        );
+        assert!(
+            s.sms_delivery_status(&cb, sid, "sent", None)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            s.sms_delivery_status(&cb, "SMffffffffffffffffffffffffffffffff", "sent", None)
+                .await
+                .unwrap(),
+            None
+        );
+        let thread = s.sms_thread(&ctx(), &a, &conv).await.unwrap();
+        let reply = thread.messages.iter().find(|m| m.kind == "reply").unwrap();
+        assert_eq!(reply.status, "delivered");
+        assert_eq!(reply.provider_id.as_deref(), Some(sid));
+        assert_eq!(thread.conversation.status, "open");
+        assert_eq!(
+            thread.conversation.assignee_id.as_deref(),
+            Some(advocate.id.as_str())
+        );
+
+        // Linking is attaching the conversation's contact to a case.
+        let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+        s.attach_contact(&ctx(), &a, &thread.conversation.contact_id, &case.id)
+            .await
+            .unwrap();
+        s.set_sms_status(&ctx(), &a, &conv, "closed", None)
+            .await
+            .unwrap();
+        let closed = s
+            .list_sms_conversations(
+                &ctx(),
+                &a,
+                &lantern_store::SmsConversationFilter {
+                    status: Some("closed".into()),
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(closed[0].case_id.as_deref(), Some(case.id.as_str()));
+        // A text after closing opens a new conversation.
+        let next = receive(s, &a, 9, "hello again").await;
+        assert_ne!(next.conversation_id.as_deref(), Some(conv.as_str()));
+        assert!(matches!(
+            s.set_sms_status(&ctx(), &a, &conv, "archived", None).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_texts_of_one_sender_share_one_conversation() {
+    for db in backends().await {
+        let s = db.store.clone();
+        let a = hotline(&*s, "alpha").await;
+        let mut tasks = Vec::new();
+        for i in 0..12u32 {
+            let (s, a) = (s.clone(), a.clone());
+            tasks.push(tokio::spawn(async move {
+                receive(&*s, &a, 100 + i, "are you there").await
+            }));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for t in tasks {
+            ids.insert(t.await.unwrap().conversation_id.unwrap());
+        }
+        assert_eq!(ids.len(), 1, "{ids:?}");
+    }
+}
+
+#[tokio::test]
+async fn sms_numbers_and_bodies_never_reach_the_file_in_plaintext() {
+    let db = sqlite().await;
+    let s = &*db.store;
+    let a = hotline(s, "alpha").await;
+    receive(s, &a, 1, "Yesenia is locked in the back room").await;
+    let dir = std::path::Path::new(&db.url).parent().unwrap().to_owned();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for needle in ["Yesenia", "5552019876", "back room"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "found {needle} in plaintext"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn rotation_reencrypts_sms_senders_and_bodies() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let conv = receive(s, &a, 1, "HELP").await.conversation_id.unwrap();
+        let mut rotated = db.keys.clone();
+        rotated.rotate();
+        // The sender, the message and its automatic reply.
+        assert_eq!(s.reencrypt_all(&ctx(), &rotated).await.unwrap(), 3);
+        let mut only_new = rotated.clone();
+        only_new.retire_old_keys();
+        let reopened = lantern_store::open(&db.url, only_new, &OpenOptions::default())
+            .await
+            .unwrap();
+        let thread = reopened.sms_thread(&ctx(), &a, &conv).await.unwrap();
+        assert_eq!(thread.conversation.sender, TEXTER);
+        assert_eq!(thread.messages[0].body, "HELP");
+        // The blind index does not depend on the data key: the sender is still found.
+        assert!(!reopened.sms_opted_out(&a, LINE, TEXTER).await.unwrap());
+        let again = reopened
+            .receive_sms(
+                &AuditCtx::system(None),
+                &inbound(&a, 2, "hello"),
+                &decide("hello"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.conversation_id.as_deref(), Some(conv.as_str()));
+    }
+}

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! `--bodies FILE` takes one JSON body per line instead (requests cycle through them, each client
-//! starting at its own offset), so a benchmark can replay many different queries.
+//! starting at its own offset), so a benchmark can replay many different queries. `--signed-bodies FILE`
+//! takes lines of `SIGNATURE<TAB>BODY` and sends each body with its `X-Twilio-Signature`, for the SMS
+//! webhook.
 
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
@@ -22,6 +24,7 @@ struct Args {
     token: Option<String>,
     body: Vec<u8>,
     bodies: Vec<Vec<u8>>,
+    signatures: Vec<String>,
     content_type: String,
     concurrency: usize,
     requests: usize,
@@ -36,6 +39,7 @@ fn parse_args() -> Result<Args, String> {
         token: None,
         body: Vec::new(),
         bodies: Vec::new(),
+        signatures: Vec::new(),
         content_type: "application/json".into(),
         concurrency: 64,
         requests: 10_000,
@@ -71,11 +75,27 @@ fn parse_args() -> Result<Args, String> {
                     a.method = "POST".into();
                 }
             }
+            "--signed-bodies" => {
+                let p = val()?;
+                let text =
+                    std::fs::read_to_string(&p).map_err(|e| format!("--signed-bodies {p}: {e}"))?;
+                for (i, l) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+                    let (sig, body) = l
+                        .split_once('\t')
+                        .ok_or_else(|| format!("--signed-bodies {p}: line {} has no tab", i + 1))?;
+                    a.signatures.push(sig.to_owned());
+                    a.bodies.push(body.as_bytes().to_vec());
+                }
+                if a.bodies.is_empty() {
+                    return Err(format!("--signed-bodies {p}: no lines"));
+                }
+                a.method = "POST".into();
+            }
             "--content-type" => a.content_type = val()?,
             "--concurrency" => a.concurrency = val()?.parse().map_err(|_| "--concurrency: a number")?,
             "--requests" => a.requests = val()?.parse().map_err(|_| "--requests: a number")?,
             "--expect" => a.expect = val()?.parse().map_err(|_| "--expect: a status code")?,
-            "--help" | "-h" => return Err("usage: lantern-loadgen --addr HOST:PORT --path PATH [--method M] [--token T] [--body-file F | --bodies NDJSON] [--content-type T] [--concurrency N] [--requests N] [--expect STATUS]".into()),
+            "--help" | "-h" => return Err("usage: lantern-loadgen --addr HOST:PORT --path PATH [--method M] [--token T] [--body-file F | --bodies NDJSON | --signed-bodies TSV] [--content-type T] [--concurrency N] [--requests N] [--expect STATUS]".into()),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -95,7 +115,7 @@ async fn client(
         .map_err(|e| format!("connect {}: {e}", args.addr))?;
     stream.set_nodelay(true).ok();
     let mut stream = BufReader::new(stream);
-    let request_for = |body: &[u8]| -> Vec<u8> {
+    let request_for = |body: &[u8], signature: Option<&str>| -> Vec<u8> {
         let mut head = format!(
             "{} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
             args.method,
@@ -109,15 +129,22 @@ async fn client(
         if let Some(t) = &args.token {
             head.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
+        if let Some(s) = signature {
+            head.push_str(&format!("X-Twilio-Signature: {s}\r\n"));
+        }
         head.push_str("\r\n");
         let mut request = head.into_bytes();
         request.extend_from_slice(body);
         request
     };
     let requests: Vec<Vec<u8>> = if args.bodies.is_empty() {
-        vec![request_for(&args.body)]
+        vec![request_for(&args.body, None)]
     } else {
-        args.bodies.iter().map(|b| request_for(b)).collect()
+        args.bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| request_for(b, args.signatures.get(i).map(String::as_str)))
+            .collect()
     };
     let mut lat = Vec::with_capacity(n);
     let mut line = String::new();

@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod referrals;
 pub mod review;
 pub mod screening;
+pub mod sms;
 pub mod users;
 
 use crate::error::AppError;

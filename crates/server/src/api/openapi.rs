@@ -57,6 +57,12 @@ use utoipa::OpenApi;
         super::referrals::proposed,
         super::referrals::inbox,
         super::referrals::inbox_move,
+        super::sms::list,
+        super::sms::get,
+        super::sms::send,
+        super::sms::retry,
+        super::sms::link,
+        super::sms::set_status,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

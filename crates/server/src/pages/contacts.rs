@@ -187,7 +187,7 @@ fn form_to_input(
 }
 
 /// Resolves a case number typed by the advocate into the case's id.
-async fn case_by_number(
+pub(crate) async fn case_by_number(
     state: &AppState,
     p: &Principal,
     raw: Option<&str>,

@@ -8,6 +8,7 @@ pub mod home;
 pub mod login;
 pub mod referrals;
 pub mod review;
+pub mod sms;
 
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};
@@ -36,6 +37,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("Home", "/", Action::ViewHome),
     ("New contact", "/contacts/new", Action::ContactWrite),
     ("Cases", "/cases", Action::CaseRead),
+    ("SMS", "/sms", Action::ChannelConsole),
     ("Directory", "/directory", Action::DirectoryRead),
     (
         "Manage directory",

@@ -34,6 +34,15 @@ impl TestApp {
     }
 
     pub async fn with_settings(settings: Settings) -> Self {
+        Self::build(settings, None).await
+    }
+
+    /// An application whose texts go through `sms` (a log provider the test keeps a handle on).
+    pub async fn with_sms(settings: Settings, sms: lantern_server::sms::SmsLine) -> Self {
+        Self::build(settings, Some(sms)).await
+    }
+
+    async fn build(settings: Settings, sms: Option<lantern_server::sms::SmsLine>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().join("t.db").display().to_string();
         let store = lantern_store::open(&url, Keyring::generate(), &OpenOptions::default())
@@ -54,7 +63,11 @@ impl TestApp {
             .create_partner_org(&ctx, &h.id, "Casa Segura")
             .await
             .unwrap();
-        let router = lantern_server::router(AppState::new(store.clone(), settings));
+        let mut state = AppState::new(store.clone(), settings);
+        if let Some(sms) = sms {
+            state.sms = sms;
+        }
+        let router = lantern_server::router(state);
         TestApp {
             store,
             router,

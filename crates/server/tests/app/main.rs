@@ -13,3 +13,4 @@ mod permissions;
 mod review;
 mod screening;
 mod serve;
+mod sms;

@@ -77,4 +77,5 @@ mod repo {
     include!("../shared/repo.rs");
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
+    include!("../shared/channels.rs");
 }

@@ -35,6 +35,8 @@ const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
     ("referrals", "id", "shared"),
     ("referrals", "id", "exception_reason"),
     ("referral_events", "id", "note"),
+    ("sms_conversations", "id", "sender"),
+    ("sms_messages", "id", "body"),
 ];
 
 fn binding(table: &str, column: &str, id: &str) -> String {
