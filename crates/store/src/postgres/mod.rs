@@ -54,7 +54,9 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("src/postgres/migrations").run(&pool).await?;
-        Ok(PgStore { pool, keys })
+        let store = PgStore { pool, keys };
+        store.rebuild_missing_rollups().await?;
+        Ok(store)
     }
 
     /// A connection for one request's transaction (PostgreSQL commits each on its own).
@@ -77,4 +79,5 @@ mod repo {
     include!("../shared/repo.rs");
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
+    include!("../shared/rollups.rs");
 }

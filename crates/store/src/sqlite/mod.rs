@@ -59,12 +59,14 @@ impl SqliteStore {
             .max_connections(opts.max_connections.max(1))
             .connect_with(base.read_only(true))
             .await?;
-        Ok(SqliteStore {
+        let store = SqliteStore {
             writer: writer::Writer::start(writer),
             reader,
             keys,
             path: path.to_owned(),
-        })
+        };
+        store.rebuild_missing_rollups().await?;
+        Ok(store)
     }
 
     /// The writer connection for one request, inside the current group-commit batch.
@@ -106,4 +108,5 @@ mod repo {
     include!("../shared/repo.rs");
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
+    include!("../shared/rollups.rs");
 }
