@@ -144,6 +144,9 @@ async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) ->
 
 /// Replaces a hotline's cells with the ones recomputed from its records; returns how many there are.
 async fn rebuild_rollups_in(tx: &mut Tx<'_>, hotline_id: &str) -> Result<u64> {
+    sqlx::query(super::ROLLUP_LOCK_FOR_REBUILD)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("DELETE FROM rollup_cells WHERE hotline_id = $1")
         .bind(hotline_id)
         .execute(&mut **tx)

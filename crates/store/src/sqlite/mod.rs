@@ -18,6 +18,9 @@ mod writer;
 /// Reads the audit chain's head for an append (the one statement that differs between backends).
 const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 
+/// Keeps writers out of the rollups while they are rebuilt: nothing to do, SQLite writes one at a time.
+const ROLLUP_LOCK_FOR_REBUILD: &str = "SELECT 1";
+
 type Db = sqlx::Sqlite;
 type This = SqliteStore;
 
