@@ -8,6 +8,7 @@ mod demo_data;
 mod directory;
 mod link;
 mod screen;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -71,6 +72,8 @@ enum Command {
     Link(link::LinkArgs),
     /// Screen a situation against Action-Means-Purpose: answers as JSON in, the determination out.
     Screen(screen::ScreenArgs),
+    /// Statistics from the rollups (CSV or JSON; `--public` passes the release gate), or `rebuild` them.
+    Stats(stats::StatsArgs),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +117,7 @@ async fn run(global: common::Global, command: Command) -> anyhow::Result<ExitCod
         Command::Audit(c) => admin::audit(&global, c).await,
         Command::Backup { path } => admin::backup(&global, &path).await,
         Command::Directory(c) => directory::run(&global, c).await,
+        Command::Stats(a) => stats::run(&global, a).await,
         Command::Link(_) | Command::Screen(_) | Command::DefaultConfig => {
             unreachable!("handled before the runtime starts")
         }

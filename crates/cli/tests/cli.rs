@@ -2,6 +2,8 @@
 
 #[path = "cli/directory.rs"]
 mod directory;
+#[path = "cli/stats.rs"]
+mod stats;
 
 use sqlx::Connection as _;
 use std::io::Write as _;

@@ -7,7 +7,8 @@
 //! `TEXT`, `BIGINT`, `BOOLEAN` and byte columns), in `shared/`, and compiled once per backend.
 //!
 //! Personal data is encrypted before it reaches SQL (see [`crypto`]); every write and every read of
-//! personal data appends to the audit chain (see [`audit`]) in the same transaction.
+//! personal data appends to the audit chain (see [`audit`]) in the same transaction, and so does the
+//! change to the statistics rollups (see [`rollups`]).
 
 pub mod audit;
 pub mod cases;
@@ -17,6 +18,7 @@ pub mod directory;
 pub mod error;
 mod model;
 mod postgres;
+pub mod rollups;
 mod sqlite;
 
 pub use audit::{AuditCtx, AuditEvent, Verification};
@@ -26,6 +28,7 @@ pub use crypto::Keyring;
 pub use directory::*;
 pub use error::{Result, StoreError};
 pub use model::*;
+pub use rollups::{CellKey, RollupCell, RollupFilter, RollupStore};
 
 use async_trait::async_trait;
 use std::path::Path;
@@ -43,7 +46,9 @@ pub enum Backend {
 /// The repository API. Every method that touches one hotline's records takes that hotline's id and
 /// never returns another hotline's records.
 #[async_trait]
-pub trait Store: CaseStore + DirectoryStore + SmsStore + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    CaseStore + DirectoryStore + SmsStore + RollupStore + Send + Sync + std::fmt::Debug
+{
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

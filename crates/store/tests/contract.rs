@@ -1802,3 +1802,386 @@ async fn rotation_reencrypts_sms_senders_and_bodies() {
         assert_eq!(again.conversation_id.as_deref(), Some(conv.as_str()));
     }
 }
+
+// ---- rollups ----
+
+mod rollups {
+    use super::*;
+    use lantern_store::{CaseChange, NewCase, NewParty, RollupFilter};
+    use rand::rngs::StdRng;
+    use rand::{Rng as _, SeedableRng as _};
+
+    const STATES: &[&str] = &["TX", "CA", "NY", "FL"];
+    const CHANNELS: &[&str] = &["phone", "sms", "webchat", "webform"];
+    const SIGNALERS: &[&str] = &["victim_survivor", "community_member", "law_enforcement"];
+    const CATEGORIES: &[&str] = &["crisis", "tip", "non_substantive"];
+    const OUTCOMES: &[&str] = &[
+        "likely_trafficking",
+        "possible_trafficking",
+        "labor_exploitation",
+    ];
+    const STATUSES: &[&str] = &["open", "monitoring", "referred", "closed"];
+    const FORMS: &[&str] = &["sex", "labor", "sex_and_labor", "not_specified"];
+    const TYPOLOGIES: &[&str] = &[
+        "escort_services",
+        "agriculture_animal_husbandry",
+        "construction",
+    ];
+    const REFERRAL_STATUSES: &[&str] = &["proposed", "sent", "accepted", "declined", "completed"];
+    const ROLES: &[&str] = &["potential_victim", "suspected_trafficker", "witness"];
+
+    fn pick<'a>(r: &mut StdRng, xs: &[&'a str]) -> &'a str {
+        xs[r.random_range(0..xs.len())]
+    }
+
+    fn maybe(r: &mut StdRng, xs: &[&str]) -> Option<String> {
+        r.random_bool(0.8).then(|| pick(r, xs).to_owned())
+    }
+
+    fn details(r: &mut StdRng) -> String {
+        let n = r.random_range(0..3);
+        let t: Vec<&str> = (0..n).map(|_| pick(r, TYPOLOGIES)).collect();
+        serde_json::json!({ "typology": t }).to_string()
+    }
+
+    fn random_case(r: &mut StdRng, hotline_id: &str) -> NewCase {
+        NewCase {
+            hotline_id: hotline_id.into(),
+            status: pick(r, STATUSES).into(),
+            form: pick(r, FORMS).into(),
+            state: maybe(r, STATES),
+            details_json: details(r),
+            ..Default::default()
+        }
+    }
+
+    fn random_contact(
+        r: &mut StdRng,
+        hotline_id: &str,
+        cases: &[String],
+    ) -> lantern_store::NewContact {
+        // Somewhere in 2024 or 2025, so the cells spread over months.
+        let occurred_at_us = 1_704_067_200_000_000 + r.random_range(0..63_000_000) * 1_000_000;
+        let mut c = lantern_store::NewContact {
+            hotline_id: hotline_id.into(),
+            channel: pick(r, CHANNELS).into(),
+            signaler_type: maybe(r, SIGNALERS),
+            category: maybe(r, CATEGORIES),
+            state: maybe(r, STATES),
+            location_precision: "state".into(),
+            occurred_at_us,
+            ..Default::default()
+        };
+        if r.random_bool(0.7) {
+            c.determination = Some(lantern_store::NewDetermination {
+                answers_json: "{}".into(),
+                outcome: pick(r, OUTCOMES).into(),
+                rules_version: "test".into(),
+                needs_review: r.random_bool(0.5),
+                ..Default::default()
+            });
+        }
+        match r.random_range(0..3) {
+            0 if !cases.is_empty() => {
+                c.case_id = Some(cases[r.random_range(0..cases.len())].clone());
+            }
+            1 => c.open_case = Some(random_case(r, hotline_id)),
+            _ => {}
+        }
+        if c.case_id.is_some() || c.open_case.is_some() {
+            c.parties = (0..r.random_range(0..3))
+                .map(|_| NewParty {
+                    role: pick(r, ROLES).into(),
+                    ..Default::default()
+                })
+                .collect();
+        }
+        c
+    }
+
+    fn referral(hotline_id: &str, case_id: &str, status: &str) -> lantern_store::NewReferral {
+        lantern_store::NewReferral {
+            hotline_id: hotline_id.into(),
+            case_id: case_id.into(),
+            kind: "service".into(),
+            status: status.into(),
+            target_name: "Shelter".into(),
+            basis: "consent".into(),
+            shared_json: "{}".into(),
+            ..Default::default()
+        }
+    }
+
+    /// What the bookkeeping of a random run needs to pick targets.
+    #[derive(Default)]
+    struct World {
+        contacts: Vec<String>,
+        cases: Vec<String>,
+        referrals: Vec<(String, String)>,
+        pending: Vec<String>,
+    }
+
+    impl World {
+        fn note_contact(&mut self, c: &lantern_store::Contact) {
+            self.contacts.push(c.id.clone());
+            if let Some(cid) = &c.case_id
+                && !self.cases.contains(cid)
+            {
+                self.cases.push(cid.clone());
+            }
+            for d in &c.determinations {
+                if d.review_status.as_deref() == Some("pending") {
+                    self.pending.push(d.id.clone());
+                }
+            }
+        }
+    }
+
+    /// One random write against `hotline_id`.
+    async fn random_write(s: &dyn Store, r: &mut StdRng, h: &str, w: &mut World) {
+        match r.random_range(0..10) {
+            0 | 1 => {
+                let c = s
+                    .create_contact(&ctx(), &random_contact(r, h, &w.cases))
+                    .await
+                    .unwrap();
+                w.note_contact(&c);
+            }
+            2 => {
+                let case = s.create_case(&ctx(), &random_case(r, h)).await.unwrap();
+                w.cases.push(case.id);
+            }
+            3 if !w.cases.is_empty() => {
+                let id = w.cases[r.random_range(0..w.cases.len())].clone();
+                let change = CaseChange {
+                    status: r.random_bool(0.5).then(|| pick(r, STATUSES).into()),
+                    form: r.random_bool(0.5).then(|| pick(r, FORMS).into()),
+                    state: r.random_bool(0.4).then(|| maybe(r, STATES)),
+                    details_json: r.random_bool(0.4).then(|| details(r)),
+                    ..Default::default()
+                };
+                s.update_case(&ctx(), h, &id, &change).await.unwrap();
+            }
+            4 if !w.cases.is_empty() => {
+                let id = w.cases[r.random_range(0..w.cases.len())].clone();
+                let party = NewParty {
+                    case_id: id,
+                    role: pick(r, ROLES).into(),
+                    ..Default::default()
+                };
+                s.add_party(&ctx(), h, &party).await.unwrap();
+            }
+            5 if !w.cases.is_empty() && !w.contacts.is_empty() => {
+                let case_id = w.cases[r.random_range(0..w.cases.len())].clone();
+                let contact_id = w.contacts[r.random_range(0..w.contacts.len())].clone();
+                s.attach_contact(&ctx(), h, &contact_id, &case_id)
+                    .await
+                    .unwrap();
+            }
+            6 if !w.cases.is_empty() => {
+                let case_id = w.cases[r.random_range(0..w.cases.len())].clone();
+                let status = pick(r, &["proposed", "sent"]);
+                let created = s
+                    .create_referral(&ctx(), &referral(h, &case_id, status))
+                    .await
+                    .unwrap();
+                w.referrals.push((created.id, created.status));
+            }
+            7 if !w.referrals.is_empty() => {
+                let i = r.random_range(0..w.referrals.len());
+                let to = pick(r, REFERRAL_STATUSES).to_owned();
+                let (id, from) = w.referrals[i].clone();
+                let change = lantern_store::ReferralMove {
+                    from,
+                    to: to.clone(),
+                    ..Default::default()
+                };
+                s.move_referral(&ctx(), h, &id, &change).await.unwrap();
+                w.referrals[i].1 = to;
+            }
+            8 if !w.pending.is_empty() => {
+                let id = w.pending.swap_remove(r.random_range(0..w.pending.len()));
+                let decision = pick(r, &["confirmed", "returned"]);
+                s.decide_review(&ctx(), h, &id, decision, None)
+                    .await
+                    .unwrap();
+            }
+            _ => {
+                let batch: Vec<_> = (0..3).map(|_| random_contact(r, h, &w.cases)).collect();
+                let ids = s.import_contacts(&ctx(), &batch).await.unwrap();
+                for (id, case_id) in ids {
+                    w.contacts.push(id);
+                    if let Some(cid) = case_id
+                        && !w.cases.contains(&cid)
+                    {
+                        w.cases.push(cid);
+                    }
+                }
+            }
+        }
+    }
+
+    fn total(cells: &[lantern_store::RollupCell], metric: &str) -> i64 {
+        cells
+            .iter()
+            .filter(|c| c.key.metric == metric)
+            .map(|c| c.count)
+            .sum()
+    }
+
+    #[tokio::test]
+    async fn incremental_rollups_equal_a_rebuild_after_a_random_sequence_of_writes() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let b = hotline(s, "bravo").await;
+            // The second run continues on the first's records: rebuilt cells must update incrementally too.
+            let (mut wa, mut wb) = (World::default(), World::default());
+            for seed in [7_u64, 2026] {
+                let mut r = StdRng::seed_from_u64(seed);
+                for _ in 0..150 {
+                    if r.random_bool(0.75) {
+                        random_write(s, &mut r, &a, &mut wa).await;
+                    } else {
+                        random_write(s, &mut r, &b, &mut wb).await;
+                    }
+                }
+                for (h, w) in [(&a, &wa), (&b, &wb)] {
+                    let all = RollupFilter::default();
+                    let incremental = s.rollups(h, &all).await.unwrap();
+                    assert_eq!(
+                        total(&incremental, "contacts") as usize,
+                        w.contacts.len(),
+                        "every contact is counted once (seed {seed})"
+                    );
+                    assert_eq!(total(&incremental, "cases") as usize, w.cases.len());
+                    assert_eq!(total(&incremental, "referrals") as usize, w.referrals.len());
+                    assert!(incremental.iter().all(|c| c.count > 0));
+                    s.rebuild_rollups(&ctx(), h).await.unwrap();
+                    let rebuilt = s.rollups(h, &all).await.unwrap();
+                    assert_eq!(incremental, rebuilt, "{:?}, seed {seed}", s.backend());
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_that_fails_midway_leaves_the_rollups_unchanged() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let mut r = StdRng::seed_from_u64(11);
+            let mut w = World::default();
+            for _ in 0..40 {
+                random_write(s, &mut r, &a, &mut w).await;
+            }
+            let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+            s.create_referral(&ctx(), &referral(&a, &case.id, "sent"))
+                .await
+                .unwrap();
+            let all = RollupFilter::default();
+            let before = s.rollups(&a, &all).await.unwrap();
+
+            // The form and state change reach the database before the unknown assignee fails the update.
+            let change = CaseChange {
+                form: Some("labor".into()),
+                state: Some(Some("CA".into())),
+                assignee_id: Some(Some("no-such-user".into())),
+                ..Default::default()
+            };
+            assert!(s.update_case(&ctx(), &a, &case.id, &change).await.is_err());
+            // The first contact of the batch is written before the second is refused.
+            let mut bad = contact(&a, None, false);
+            bad.parties = vec![NewParty {
+                role: "potential_victim".into(),
+                ..Default::default()
+            }];
+            let batch = [contact(&a, Some(&case.id), false), bad];
+            assert!(s.import_contacts(&ctx(), &batch).await.is_err());
+            let stale = lantern_store::ReferralMove {
+                from: "accepted".into(),
+                to: "completed".into(),
+                ..Default::default()
+            };
+            let referral_id = s
+                .list_referrals(
+                    &ctx(),
+                    &a,
+                    &lantern_store::ReferralFilter {
+                        case_id: Some(case.id.clone()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()[0]
+                .id
+                .clone();
+            assert!(
+                s.move_referral(&ctx(), &a, &referral_id, &stale)
+                    .await
+                    .is_err()
+            );
+
+            assert_eq!(s.rollups(&a, &all).await.unwrap(), before);
+            s.rebuild_rollups(&ctx(), &a).await.unwrap();
+            assert_eq!(s.rollups(&a, &all).await.unwrap(), before);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_database_without_rollups_gets_them_built_when_opened() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let mut r = StdRng::seed_from_u64(3);
+            let mut w = World::default();
+            for _ in 0..20 {
+                random_write(s, &mut r, &a, &mut w).await;
+            }
+            let all = RollupFilter::default();
+            let before = s.rollups(&a, &all).await.unwrap();
+            assert!(!before.is_empty());
+            raw(&db, "DELETE FROM rollup_cells").await;
+            assert!(s.rollups(&a, &all).await.unwrap().is_empty());
+
+            let reopened = lantern_store::open(&db.url, db.keys.clone(), &OpenOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(reopened.rollups(&a, &all).await.unwrap(), before);
+        }
+    }
+
+    #[tokio::test]
+    async fn rollups_are_filtered_by_metric_and_month_and_never_cross_hotlines() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let b = hotline(s, "bravo").await;
+            let mut early = contact(&a, None, false);
+            early.occurred_at_us = 1_704_067_200_000_000; // 2024-01-01
+            let mut late = contact(&a, None, false);
+            late.occurred_at_us = 1_719_792_000_000_000; // 2024-07-01
+            s.create_contact(&ctx(), &early).await.unwrap();
+            s.create_contact(&ctx(), &late).await.unwrap();
+
+            let contacts = RollupFilter {
+                metric: Some("contacts".into()),
+                from_month: Some("2024-02".into()),
+                to_month: Some("2024-07".into()),
+            };
+            let cells = s.rollups(&a, &contacts).await.unwrap();
+            assert_eq!(cells.len(), 1);
+            assert_eq!(cells[0].key.month, "2024-07");
+            assert_eq!(cells[0].key.state, "TX");
+            assert_eq!(cells[0].key.outcome, "likely_trafficking");
+            assert_eq!(cells[0].key.form, "");
+            assert_eq!(cells[0].count, 1);
+            assert!(
+                s.rollups(&b, &RollupFilter::default())
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    }
+}

@@ -10,6 +10,10 @@ use std::time::Duration;
 /// Reads the audit chain's head for an append (the one statement that differs between backends).
 const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 
+/// Keeps writers out of the rollups while they are rebuilt: a write in flight finishes first (so the
+/// rebuild reads its records), and a later one waits and applies its change on top of the rebuilt cells.
+const ROLLUP_LOCK_FOR_REBUILD: &str = "LOCK TABLE rollup_cells IN EXCLUSIVE MODE";
+
 type Db = sqlx::Postgres;
 type This = PgStore;
 
@@ -54,7 +58,9 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("src/postgres/migrations").run(&pool).await?;
-        Ok(PgStore { pool, keys })
+        let store = PgStore { pool, keys };
+        store.rebuild_missing_rollups().await?;
+        Ok(store)
     }
 
     /// A connection for one request's transaction (PostgreSQL commits each on its own).
@@ -78,4 +84,5 @@ mod repo {
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
     include!("../shared/channels.rs");
+    include!("../shared/rollups.rs");
 }

@@ -390,21 +390,27 @@ async fn insert_case(
 }
 
 /// Inserts a contact (opening its case and adding its parties when asked) with its determination and
-/// one audit event, inside `tx`.
+/// one audit event, inside `tx`; adds the change to the rollups to `rollup` for the caller to apply.
 async fn insert_contact(
     tx: &mut Tx<'_>,
     keys: &Keyring,
     ctx: &AuditCtx,
     new: &NewContact,
+    rollup: &mut Cells,
 ) -> Result<Contact> {
     let ctx = &ctx.in_hotline(&new.hotline_id);
 
     let id = new_id();
     let now = now_us();
     let mut case_id = new.case_id.clone();
+    // The case's cells change only when it is opened here or gains parties.
+    let mut case_before = None;
     if let Some(cid) = &case_id {
         fetch_case(tx, keys, &new.hotline_id, cid).await?;
         touch_case(tx, cid).await?;
+        if !new.parties.is_empty() {
+            case_before = Some(case_rollup(tx, &new.hotline_id, cid).await?);
+        }
     } else if let Some(open) = &new.open_case {
         if open.hotline_id != new.hotline_id {
             return Err(StoreError::Invalid(
@@ -412,6 +418,7 @@ async fn insert_contact(
             ));
         }
         case_id = Some(insert_case(tx, keys, ctx, open).await?.id);
+        case_before = Some(Cells::new());
     }
     if !new.parties.is_empty() {
         let Some(cid) = &case_id else {
@@ -509,6 +516,21 @@ async fn insert_contact(
         &detail,
     )
     .await?;
+    if let (Some(before), Some(cid)) = (case_before, &case_id) {
+        let after = case_rollup(tx, &new.hotline_id, cid).await?;
+        merge(rollup, delta(&before, &after));
+    }
+    merge(
+        rollup,
+        contact_cells(&ContactFacts {
+            occurred_at_us: new.occurred_at_us,
+            state: new.state.clone(),
+            channel: new.channel.clone(),
+            signaler_type: new.signaler_type.clone(),
+            category: new.category.clone(),
+            outcome: determinations.last().map(|d| d.outcome.clone()),
+        }),
+    );
     Ok(Contact {
         id,
         hotline_id: new.hotline_id.clone(),
@@ -537,7 +559,9 @@ impl CaseStore for This {
     async fn create_contact(&self, ctx: &AuditCtx, new: &NewContact) -> Result<Contact> {
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
-        let c = insert_contact(&mut tx, &self.keys, ctx, new).await?;
+        let mut rollup = Cells::new();
+        let c = insert_contact(&mut tx, &self.keys, ctx, new, &mut rollup).await?;
+        apply_rollup_delta(&mut tx, &new.hotline_id, &rollup).await?;
         tx.commit().await?;
         lease.done().durable().await?;
         Ok(c)
@@ -551,9 +575,16 @@ impl CaseStore for This {
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
+        // One delta per hotline for the whole batch: far fewer upserts than one per contact.
+        let mut rollups: std::collections::BTreeMap<&str, Cells> =
+            std::collections::BTreeMap::new();
         for new in batch {
-            let c = insert_contact(&mut tx, &self.keys, ctx, new).await?;
+            let rollup = rollups.entry(new.hotline_id.as_str()).or_default();
+            let c = insert_contact(&mut tx, &self.keys, ctx, new, rollup).await?;
             ids.push((c.id, c.case_id));
+        }
+        for (hotline_id, rollup) in &rollups {
+            apply_rollup_delta(&mut tx, hotline_id, rollup).await?;
         }
         tx.commit().await?;
         lease.done().durable().await?;
@@ -669,6 +700,7 @@ impl CaseStore for This {
             &new.identifiers,
         )
         .await?;
+        // No rollup change: a party's role, the only fact of it the rollups count, cannot change.
         touch_case(&mut tx, &case_id).await?;
         append_audit(
             &mut tx,
@@ -765,6 +797,7 @@ impl CaseStore for This {
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
         fetch_case(&mut tx, &self.keys, hotline_id, case_id).await?;
+        let before = contact_rollup(&mut tx, hotline_id, contact_id).await?;
         let done = sqlx::query(
             "UPDATE contacts SET case_id = $1, updated_at = $2 WHERE hotline_id = $3 AND id = $4",
         )
@@ -783,6 +816,8 @@ impl CaseStore for This {
             .execute(&mut *tx)
             .await?;
         touch_case(&mut tx, case_id).await?;
+        let after = contact_rollup(&mut tx, hotline_id, contact_id).await?;
+        apply_rollup_delta(&mut tx, hotline_id, &delta(&before, &after)).await?;
         append_audit(
             &mut tx,
             &self.keys,
@@ -806,6 +841,8 @@ impl CaseStore for This {
             fetch_user(&mut tx, &self.keys, &new.hotline_id, uid).await?;
         }
         let case = insert_case(&mut tx, &self.keys, ctx, new).await?;
+        let cells = case_rollup(&mut tx, &new.hotline_id, &case.id).await?;
+        apply_rollup_delta(&mut tx, &new.hotline_id, &cells).await?;
         tx.commit().await?;
         lease.done().durable().await?;
         Ok(case)
@@ -843,6 +880,7 @@ impl CaseStore for This {
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
         let before = fetch_case(&mut tx, keys, hotline_id, id).await?;
+        let cells_before = case_rollup(&mut tx, hotline_id, id).await?;
         let mut changed: Vec<&str> = Vec::new();
         let now = now_us();
         if let Some(s) = &change.status {
@@ -903,6 +941,8 @@ impl CaseStore for This {
             changed.push("assignee");
         }
         touch_case(&mut tx, id).await?;
+        let cells_after = case_rollup(&mut tx, hotline_id, id).await?;
+        apply_rollup_delta(&mut tx, hotline_id, &delta(&cells_before, &cells_after)).await?;
         append_audit(
             &mut tx,
             keys,
@@ -1059,8 +1099,11 @@ impl CaseStore for This {
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
         fetch_case(&mut tx, keys, hotline_id, &new.case_id).await?;
+        let before = case_rollup(&mut tx, hotline_id, &new.case_id).await?;
         let id = insert_party(&mut tx, keys, ctx, hotline_id, &new.case_id, new).await?;
         touch_case(&mut tx, &new.case_id).await?;
+        let after = case_rollup(&mut tx, hotline_id, &new.case_id).await?;
+        apply_rollup_delta(&mut tx, hotline_id, &delta(&before, &after)).await?;
         let party = fetch_parties(&mut tx, keys, &new.case_id)
             .await?
             .into_iter()
@@ -1280,6 +1323,18 @@ impl CaseStore for This {
         let keys = &self.keys;
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
+        let contact_id: Option<String> =
+            sqlx::query("SELECT contact_id FROM determinations WHERE hotline_id = $1 AND id = $2")
+                .bind(hotline_id)
+                .bind(determination_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("contact_id"))
+                .transpose()?;
+        let rollup_before = match &contact_id {
+            Some(c) => contact_rollup(&mut tx, hotline_id, c).await?,
+            None => Cells::new(),
+        };
         let done = sqlx::query(
             "UPDATE determinations SET review_status = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4 \
              WHERE hotline_id = $5 AND id = $6 AND review_status = 'pending'",
@@ -1294,6 +1349,10 @@ impl CaseStore for This {
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("determination awaiting review"));
+        }
+        if let Some(c) = &contact_id {
+            let after = contact_rollup(&mut tx, hotline_id, c).await?;
+            apply_rollup_delta(&mut tx, hotline_id, &delta(&rollup_before, &after)).await?;
         }
         append_audit(
             &mut tx,

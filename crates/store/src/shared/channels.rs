@@ -295,6 +295,7 @@ impl SmsStore for This {
                 row.try_get::<String, _>("contact_id")?,
             )),
             None if plan.open_conversation => {
+                let mut rollup = Cells::new();
                 let contact = insert_contact(
                     &mut tx,
                     keys,
@@ -307,8 +308,10 @@ impl SmsStore for This {
                         occurred_at_us: now,
                         ..NewContact::default()
                     },
+                    &mut rollup,
                 )
                 .await?;
+                apply_rollup_delta(&mut tx, &msg.hotline_id, &rollup).await?;
                 let id = new_id();
                 sqlx::query(
                     "INSERT INTO sms_conversations (id, hotline_id, hotline_number, sender, sender_bidx, status, \

@@ -296,6 +296,7 @@ impl DirectoryStore for This {
         if case_ok.is_none() {
             return Err(StoreError::NotFound("case"));
         }
+        let rollup_before = case_rollup(&mut tx, &new.hotline_id, &new.case_id).await?;
         if let Some(org) = &new.partner_org_id {
             let ok = sqlx::query("SELECT id FROM partner_orgs WHERE hotline_id = $1 AND id = $2")
                 .bind(&new.hotline_id)
@@ -363,6 +364,13 @@ impl DirectoryStore for This {
                 "case_id": new.case_id, "kind": new.kind, "status": new.status, "basis": new.basis,
                 "shares": new.shares, "partner_org_id": new.partner_org_id,
             }),
+        )
+        .await?;
+        let rollup_after = case_rollup(&mut tx, &new.hotline_id, &new.case_id).await?;
+        apply_rollup_delta(
+            &mut tx,
+            &new.hotline_id,
+            &delta(&rollup_before, &rollup_after),
         )
         .await?;
         let r = fetch_referral(&mut tx, keys, &new.hotline_id, &id).await?;
@@ -442,6 +450,18 @@ impl DirectoryStore for This {
         let now = now_us();
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
+        let case_id: Option<String> =
+            sqlx::query("SELECT case_id FROM referrals WHERE hotline_id = $1 AND id = $2")
+                .bind(hotline_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("case_id"))
+                .transpose()?;
+        let rollup_before = match &case_id {
+            Some(c) => case_rollup(&mut tx, hotline_id, c).await?,
+            None => Cells::new(),
+        };
         let done = sqlx::query(
             "UPDATE referrals SET status = $1, updated_at = $2, \
              confirmed_by = CASE WHEN $3 IS NULL THEN confirmed_by ELSE $3 END, \
@@ -473,6 +493,10 @@ impl DirectoryStore for This {
                     ))
                 }
             });
+        }
+        if let Some(c) = &case_id {
+            let after = case_rollup(&mut tx, hotline_id, c).await?;
+            apply_rollup_delta(&mut tx, hotline_id, &delta(&rollup_before, &after)).await?;
         }
         insert_referral_event(
             &mut tx,

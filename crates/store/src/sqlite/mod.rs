@@ -18,6 +18,9 @@ mod writer;
 /// Reads the audit chain's head for an append (the one statement that differs between backends).
 const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 
+/// Keeps writers out of the rollups while they are rebuilt: nothing to do, SQLite writes one at a time.
+const ROLLUP_LOCK_FOR_REBUILD: &str = "SELECT 1";
+
 type Db = sqlx::Sqlite;
 type This = SqliteStore;
 
@@ -59,12 +62,14 @@ impl SqliteStore {
             .max_connections(opts.max_connections.max(1))
             .connect_with(base.read_only(true))
             .await?;
-        Ok(SqliteStore {
+        let store = SqliteStore {
             writer: writer::Writer::start(writer),
             reader,
             keys,
             path: path.to_owned(),
-        })
+        };
+        store.rebuild_missing_rollups().await?;
+        Ok(store)
     }
 
     /// The writer connection for one request, inside the current group-commit batch.
@@ -107,4 +112,5 @@ mod repo {
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
     include!("../shared/channels.rs");
+    include!("../shared/rollups.rs");
 }

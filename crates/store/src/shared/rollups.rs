@@ -1,0 +1,246 @@
+// The rollups' SQL (see `crate::rollups` for the rules), included into each backend's `repo` module beside
+// `repo.rs`, `cases.rs` and `directory.rs`, whose write paths call `contact_rollup`, `case_rollup` and
+// `apply_rollup_delta` inside their transactions. Only coded columns are read: never personal data.
+
+use crate::rollups::*;
+
+/// The coded facts of one contact (`contact_id` given) or of every contact of a hotline.
+async fn contact_facts(
+    tx: &mut Tx<'_>,
+    hotline_id: &str,
+    contact_id: Option<&str>,
+) -> Result<Vec<ContactFacts>> {
+    let rows = sqlx::query(
+        "SELECT c.occurred_at, c.state, c.channel, c.signaler_type, c.category, \
+         (SELECT d.outcome FROM determinations d WHERE d.contact_id = c.id \
+          ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS outcome \
+         FROM contacts c WHERE c.hotline_id = $1 AND ($2 IS NULL OR c.id = $2)",
+    )
+    .bind(hotline_id)
+    .bind(contact_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ContactFacts {
+                occurred_at_us: r.try_get("occurred_at")?,
+                state: r.try_get("state")?,
+                channel: r.try_get("channel")?,
+                signaler_type: r.try_get("signaler_type")?,
+                category: r.try_get("category")?,
+                outcome: r.try_get("outcome")?,
+            })
+        })
+        .collect()
+}
+
+/// The cells of one contact as stored now (none when it does not exist).
+async fn contact_rollup(tx: &mut Tx<'_>, hotline_id: &str, contact_id: &str) -> Result<Cells> {
+    let mut cells = Cells::new();
+    for f in contact_facts(tx, hotline_id, Some(contact_id)).await? {
+        merge(&mut cells, contact_cells(&f));
+    }
+    Ok(cells)
+}
+
+/// The cells of one case with its referrals (`case_id` given), or of every case of a hotline.
+async fn case_bundles(tx: &mut Tx<'_>, hotline_id: &str, case_id: Option<&str>) -> Result<Cells> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.opened_at, c.status, c.form, c.state, c.details, \
+         (SELECT COUNT(*) FROM parties p WHERE p.case_id = c.id AND p.role = 'potential_victim') AS victims \
+         FROM cases c WHERE c.hotline_id = $1 AND ($2 IS NULL OR c.id = $2)",
+    )
+    .bind(hotline_id)
+    .bind(case_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let refs = sqlx::query(
+        "SELECT case_id, created_at, status FROM referrals WHERE hotline_id = $1 AND ($2 IS NULL OR case_id = $2)",
+    )
+    .bind(hotline_id)
+    .bind(case_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_case: std::collections::HashMap<String, Vec<ReferralFacts>> =
+        std::collections::HashMap::new();
+    for r in &refs {
+        by_case
+            .entry(r.try_get("case_id")?)
+            .or_default()
+            .push(ReferralFacts {
+                created_at_us: r.try_get("created_at")?,
+                status: r.try_get("status")?,
+            });
+    }
+    let mut cells = Cells::new();
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let details: String = r.try_get("details")?;
+        let facts = CaseFacts {
+            opened_at_us: r.try_get("opened_at")?,
+            status: r.try_get("status")?,
+            form: r.try_get("form")?,
+            state: r.try_get("state")?,
+            typologies: typologies_of(&details),
+            potential_victims: r.try_get("victims")?,
+        };
+        let referrals = by_case.remove(&id).unwrap_or_default();
+        merge(&mut cells, case_bundle_cells(&facts, &referrals));
+    }
+    Ok(cells)
+}
+
+/// The cells of one case and its referrals as stored now (none when it does not exist).
+async fn case_rollup(tx: &mut Tx<'_>, hotline_id: &str, case_id: &str) -> Result<Cells> {
+    case_bundles(tx, hotline_id, Some(case_id)).await
+}
+
+/// Adds `delta` to a hotline's cells inside `tx`; a cell whose count reaches zero is removed.
+async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) -> Result<()> {
+    for (k, n) in delta {
+        sqlx::query(
+            "INSERT INTO rollup_cells (hotline_id, metric, month, state, form, typology, channel, signaler_type, \
+             outcome, referral_status, case_status, n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (hotline_id, metric, month, state, form, typology, channel, signaler_type, outcome, \
+             referral_status, case_status) DO UPDATE SET n = rollup_cells.n + excluded.n",
+        )
+        .bind(hotline_id)
+        .bind(&k.metric)
+        .bind(&k.month)
+        .bind(&k.state)
+        .bind(&k.form)
+        .bind(&k.typology)
+        .bind(&k.channel)
+        .bind(&k.signaler_type)
+        .bind(&k.outcome)
+        .bind(&k.referral_status)
+        .bind(&k.case_status)
+        .bind(*n)
+        .execute(&mut **tx)
+        .await?;
+        if *n < 0 {
+            sqlx::query(
+                "DELETE FROM rollup_cells WHERE hotline_id = $1 AND metric = $2 AND month = $3 AND state = $4 \
+                 AND form = $5 AND typology = $6 AND channel = $7 AND signaler_type = $8 AND outcome = $9 \
+                 AND referral_status = $10 AND case_status = $11 AND n = 0",
+            )
+            .bind(hotline_id)
+            .bind(&k.metric)
+            .bind(&k.month)
+            .bind(&k.state)
+            .bind(&k.form)
+            .bind(&k.typology)
+            .bind(&k.channel)
+            .bind(&k.signaler_type)
+            .bind(&k.outcome)
+            .bind(&k.referral_status)
+            .bind(&k.case_status)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a hotline's cells with the ones recomputed from its records; returns how many there are.
+async fn rebuild_rollups_in(tx: &mut Tx<'_>, hotline_id: &str) -> Result<u64> {
+    sqlx::query(super::ROLLUP_LOCK_FOR_REBUILD)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM rollup_cells WHERE hotline_id = $1")
+        .bind(hotline_id)
+        .execute(&mut **tx)
+        .await?;
+    let mut cells = Cells::new();
+    for f in contact_facts(tx, hotline_id, None).await? {
+        merge(&mut cells, contact_cells(&f));
+    }
+    merge(&mut cells, case_bundles(tx, hotline_id, None).await?);
+    apply_rollup_delta(tx, hotline_id, &cells).await?;
+    Ok(cells.len() as u64)
+}
+
+impl This {
+    /// Builds the rollups of every hotline that has records but no cells yet (a database from before
+    /// migration 0005), so incremental updates start from the right counts.
+    pub(super) async fn rebuild_missing_rollups(&self) -> Result<()> {
+        let rows = sqlx::query(
+            "SELECT h.id FROM hotlines h WHERE NOT EXISTS (SELECT 1 FROM rollup_cells r WHERE r.hotline_id = h.id) \
+             AND (EXISTS (SELECT 1 FROM contacts c WHERE c.hotline_id = h.id) \
+                  OR EXISTS (SELECT 1 FROM cases k WHERE k.hotline_id = h.id))",
+        )
+        .fetch_all(self.r())
+        .await?;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            self.rebuild_rollups(&AuditCtx::cli(Some(id.clone())), &id)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RollupStore for This {
+    async fn rollups(&self, hotline_id: &str, f: &RollupFilter) -> Result<Vec<RollupCell>> {
+        let rows = sqlx::query(
+            "SELECT metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
+             case_status, n FROM rollup_cells WHERE hotline_id = $1 AND ($2 IS NULL OR metric = $2) \
+             AND ($3 IS NULL OR month >= $3) AND ($4 IS NULL OR month <= $4) \
+             ORDER BY metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
+             case_status",
+        )
+        .bind(hotline_id)
+        .bind(&f.metric)
+        .bind(&f.from_month)
+        .bind(&f.to_month)
+        .fetch_all(self.r())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RollupCell {
+                    key: CellKey {
+                        metric: r.try_get("metric")?,
+                        month: r.try_get("month")?,
+                        state: r.try_get("state")?,
+                        form: r.try_get("form")?,
+                        typology: r.try_get("typology")?,
+                        channel: r.try_get("channel")?,
+                        signaler_type: r.try_get("signaler_type")?,
+                        outcome: r.try_get("outcome")?,
+                        referral_status: r.try_get("referral_status")?,
+                        case_status: r.try_get("case_status")?,
+                    },
+                    count: r.try_get("n")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn rebuild_rollups(&self, ctx: &AuditCtx, hotline_id: &str) -> Result<u64> {
+        let ctx = &ctx.in_hotline(hotline_id);
+        let mut lease = self.lease().await?;
+        let mut tx = lease.conn().begin().await?;
+        let exists = sqlx::query("SELECT id FROM hotlines WHERE id = $1")
+            .bind(hotline_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound("hotline"));
+        }
+        let n = rebuild_rollups_in(&mut tx, hotline_id).await?;
+        append_audit(
+            &mut tx,
+            &self.keys,
+            ctx,
+            "rollups.rebuild",
+            "hotline",
+            Some(hotline_id),
+            &serde_json::json!({"cells": n}),
+        )
+        .await?;
+        tx.commit().await?;
+        lease.done().durable().await?;
+        Ok(n)
+    }
+}
