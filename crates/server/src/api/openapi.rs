@@ -57,6 +57,7 @@ use utoipa::OpenApi;
         super::referrals::proposed,
         super::referrals::inbox,
         super::referrals::inbox_move,
+        super::insights::rollups,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

@@ -28,7 +28,8 @@ pub struct Period {
     to: Option<String>,
 }
 
-fn month(field: &str, v: &Option<String>) -> Result<Option<String>, AppError> {
+/// A `YYYY-MM` month parameter, or a 422 naming `field`.
+pub(crate) fn month(field: &str, v: &Option<String>) -> Result<Option<String>, AppError> {
     let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

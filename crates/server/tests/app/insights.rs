@@ -90,3 +90,35 @@ async fn a_bad_month_is_named_and_an_advocate_may_not_see_the_dashboard() {
     let res = app.get("/insights", Some(&advocate)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_api_returns_the_cells_of_the_months_and_metric_asked() {
+    let app = TestApp::new().await;
+    app.user(Role::Supervisor).await;
+    seed(&app).await;
+    let b = app.login("supervisor").await;
+
+    let res = app
+        .get(
+            "/api/v1/insights/rollups?metric=contacts&from=2025-03&to=2025-03",
+            Some(&b),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cells = json(res).await;
+    let cells = cells.as_array().unwrap();
+    assert_eq!(cells.len(), 2, "{cells:?}");
+    let total: i64 = cells.iter().map(|c| c["count"].as_i64().unwrap()).sum();
+    assert_eq!(total, 3);
+    assert!(
+        cells
+            .iter()
+            .all(|c| c["metric"] == "contacts" && c["state"] == "TX")
+    );
+
+    let res = app
+        .get("/api/v1/insights/rollups?metric=calls", Some(&b))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(res).await.contains("metric"));
+}
