@@ -82,6 +82,10 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/inbox/{id}", Staff(PartnerInbox), || post(pages::referrals::answer)),
         r(M::GET, "/review", Staff(Review), || get(pages::review::show)),
         r(M::POST, "/review/{id}", Staff(Review), || post(pages::review::decide)),
+        // Insights: the dashboard and its CSV downloads (rollups only).
+        r(M::GET, "/insights", Staff(InsightsRead), || get(pages::insights::show)),
+        r(M::GET, "/insights/{file}", Staff(InsightsRead), || get(pages::insights::csv)),
+        r(M::GET, "/api/v1/insights/rollups", Staff(InsightsRead), || get(api::insights::rollups)),
         r(M::GET, "/admin/users", Staff(ManageUsers), || get(pages::admin::users)),
         r(M::POST, "/admin/users", Staff(ManageUsers), || post(pages::admin::create_user)),
         r(M::GET, "/admin/users/{id}", Staff(ManageUsers), || get(pages::admin::user)),

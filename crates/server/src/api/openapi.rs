@@ -63,6 +63,7 @@ use utoipa::OpenApi;
         super::sms::retry,
         super::sms::link,
         super::sms::set_status,
+        super::insights::rollups,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

@@ -5,6 +5,7 @@ pub mod cases;
 pub mod contacts;
 pub mod directory;
 pub mod home;
+pub mod insights;
 pub mod login;
 pub mod referrals;
 pub mod review;
@@ -46,6 +47,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ),
     ("Inbox", "/inbox", Action::PartnerInbox),
     ("Review", "/review", Action::Review),
+    ("Insights", "/insights", Action::InsightsRead),
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),
 ];

@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod directory;
 mod errors;
+mod insights;
 mod intake;
 mod ops;
 mod pages;
