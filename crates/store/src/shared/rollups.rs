@@ -95,14 +95,62 @@ async fn case_rollup(tx: &mut Tx<'_>, hotline_id: &str, case_id: &str) -> Result
     case_bundles(tx, hotline_id, Some(case_id)).await
 }
 
-/// Adds `delta` to a hotline's cells inside `tx`; a cell whose count reaches zero is removed.
+/// Adds `delta` to a hotline's cells inside `tx`; a cell whose count reaches zero is removed. The
+/// additions go in one statement per [`ROLLUP_CHUNK`] cells (a contact with a new case touches about six),
+/// since every statement lengthens the write transaction that intakes queue behind.
 async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) -> Result<()> {
-    for (k, n) in delta {
-        sqlx::query(
+    let cells: Vec<(&CellKey, &i64)> = delta.iter().filter(|(_, n)| **n != 0).collect();
+    for chunk in cells.chunks(ROLLUP_CHUNK) {
+        let mut sql = String::from(
             "INSERT INTO rollup_cells (hotline_id, metric, month, state, form, typology, channel, signaler_type, \
-             outcome, referral_status, case_status, n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (hotline_id, metric, month, state, form, typology, channel, signaler_type, outcome, \
+             outcome, referral_status, case_status, n) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 11 + 2;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
+            ));
+        }
+        sql.push_str(
+            " ON CONFLICT (hotline_id, metric, month, state, form, typology, channel, signaler_type, outcome, \
              referral_status, case_status) DO UPDATE SET n = rollup_cells.n + excluded.n",
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hotline_id);
+        for (k, n) in chunk {
+            q = q
+                .bind(&k.metric)
+                .bind(&k.month)
+                .bind(&k.state)
+                .bind(&k.form)
+                .bind(&k.typology)
+                .bind(&k.channel)
+                .bind(&k.signaler_type)
+                .bind(&k.outcome)
+                .bind(&k.referral_status)
+                .bind(&k.case_status)
+                .bind(**n);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for (k, _) in cells.iter().filter(|(_, n)| **n < 0) {
+        sqlx::query(
+            "DELETE FROM rollup_cells WHERE hotline_id = $1 AND metric = $2 AND month = $3 AND state = $4 \
+             AND form = $5 AND typology = $6 AND channel = $7 AND signaler_type = $8 AND outcome = $9 \
+             AND referral_status = $10 AND case_status = $11 AND n = 0",
         )
         .bind(hotline_id)
         .bind(&k.metric)
@@ -115,32 +163,14 @@ async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) ->
         .bind(&k.outcome)
         .bind(&k.referral_status)
         .bind(&k.case_status)
-        .bind(*n)
         .execute(&mut **tx)
         .await?;
-        if *n < 0 {
-            sqlx::query(
-                "DELETE FROM rollup_cells WHERE hotline_id = $1 AND metric = $2 AND month = $3 AND state = $4 \
-                 AND form = $5 AND typology = $6 AND channel = $7 AND signaler_type = $8 AND outcome = $9 \
-                 AND referral_status = $10 AND case_status = $11 AND n = 0",
-            )
-            .bind(hotline_id)
-            .bind(&k.metric)
-            .bind(&k.month)
-            .bind(&k.state)
-            .bind(&k.form)
-            .bind(&k.typology)
-            .bind(&k.channel)
-            .bind(&k.signaler_type)
-            .bind(&k.outcome)
-            .bind(&k.referral_status)
-            .bind(&k.case_status)
-            .execute(&mut **tx)
-            .await?;
-        }
     }
     Ok(())
 }
+
+/// How many cells one upsert statement carries (11 parameters each, well under both backends' limits).
+const ROLLUP_CHUNK: usize = 256;
 
 /// Replaces a hotline's cells with the ones recomputed from its records; returns how many there are.
 async fn rebuild_rollups_in(tx: &mut Tx<'_>, hotline_id: &str) -> Result<u64> {
