@@ -405,6 +405,7 @@ async fn insert_contact(
     let mut case_id = new.case_id.clone();
     // The case's cells change only when it is opened here or gains parties.
     let mut case_before = None;
+    let mut opened_cells = None;
     if let Some(cid) = &case_id {
         fetch_case(tx, keys, &new.hotline_id, cid).await?;
         touch_case(tx, cid).await?;
@@ -417,8 +418,25 @@ async fn insert_contact(
                 "a new case belongs to the contact's hotline".into(),
             ));
         }
-        case_id = Some(insert_case(tx, keys, ctx, open).await?.id);
-        case_before = Some(Cells::new());
+        let case = insert_case(tx, keys, ctx, open).await?;
+        // A case opened here has no referrals yet and only this contact's parties: its cells are known
+        // without reading it back.
+        opened_cells = Some(case_bundle_cells(
+            &CaseFacts {
+                opened_at_us: case.opened_at_us,
+                status: case.status.clone(),
+                form: case.form.clone(),
+                state: case.state.clone(),
+                typologies: typologies_of(&case.details_json),
+                potential_victims: new
+                    .parties
+                    .iter()
+                    .filter(|p| p.role == "potential_victim")
+                    .count() as i64,
+            },
+            &[],
+        ));
+        case_id = Some(case.id);
     }
     if !new.parties.is_empty() {
         let Some(cid) = &case_id else {
@@ -516,7 +534,9 @@ async fn insert_contact(
         &detail,
     )
     .await?;
-    if let (Some(before), Some(cid)) = (case_before, &case_id) {
+    if let Some(cells) = opened_cells {
+        merge(rollup, cells);
+    } else if let (Some(before), Some(cid)) = (case_before, &case_id) {
         let after = case_rollup(tx, &new.hotline_id, cid).await?;
         merge(rollup, delta(&before, &after));
     }
