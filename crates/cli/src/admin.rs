@@ -143,7 +143,11 @@ pub(crate) async fn hotline_id(store: &dyn Store, slug: &str) -> anyhow::Result<
     Ok(store
         .hotline_by_slug(slug)
         .await?
-        .ok_or_else(|| anyhow!("no hotline with slug `{slug}` (see `lantern hotlines list`)"))?
+        .ok_or_else(|| {
+            crate::common::bad_input(format!(
+                "--hotline: no hotline with slug `{slug}` (see `lantern hotlines list`)"
+            ))
+        })?
         .id)
 }
 
@@ -151,23 +155,26 @@ async fn user_by_name(store: &dyn Store, username: &str) -> anyhow::Result<lante
     Ok(store
         .user_for_login(&username.to_lowercase())
         .await?
-        .ok_or_else(|| anyhow!("no user `{username}`"))?
+        .ok_or_else(|| crate::common::bad_input(format!("no user `{username}`")))?
         .0)
 }
 
 fn problem(e: lantern_server::error::AppError) -> anyhow::Error {
     let p = e.problem();
-    if p.errors.is_empty() {
-        anyhow!("{}", p.detail)
+    let message = if p.errors.is_empty() {
+        p.detail
     } else {
-        anyhow!(
-            "{}",
-            p.errors
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
+        p.errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // A refusal of what the operator typed (4xx) is bad input: exit 2, nothing changed.
+    if p.status.is_client_error() {
+        crate::common::bad_input(message)
+    } else {
+        anyhow!("{message}")
     }
 }
 

@@ -190,7 +190,15 @@ fn users_are_added_from_stdin_listed_disabled_and_bad_input_is_named() {
         "{err}"
     );
     let missing = i.run(&["users", "list", "--hotline", "south"], None);
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no hotline with slug `south`"));
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "an unknown hotline is bad input"
+    );
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("--hotline: no hotline with slug `south`")
+    );
 }
 
 #[test]
