@@ -105,6 +105,10 @@ pub struct LinkView {
     pub case_b: String,
     /// Its number.
     pub case_b_number: i64,
+    /// The party in `case_a`.
+    pub party_a: String,
+    /// The party in `case_b`.
+    pub party_b: String,
     /// The role of the party in `case_a`.
     pub role_a: String,
     /// The role of the party in `case_b`.
@@ -199,6 +203,8 @@ pub async fn component_view(state: &AppState, p: &Principal, id: &str) -> AppRes
                 case_b_number: number.get(cb.as_str()).copied().unwrap_or(0),
                 case_a: ca.clone(),
                 case_b: cb.clone(),
+                party_a: pa.clone(),
+                party_b: pb.clone(),
                 role_a: role(pa),
                 role_b: role(pb),
                 probability: l.probability,
