@@ -152,6 +152,11 @@ pub struct Computed {
     pub built: Built,
 }
 
+/// Two parties, by index, the smaller first.
+type PartyPair = (usize, usize);
+/// The best pair of their records, with its weight.
+type BestPair = (u32, u32, f64);
+
 /// Links a hotline's parties. Pure computation: no I/O.
 pub fn compute(parties: &[LinkageParty], decisions: &[LinkDecision]) -> anyhow::Result<Computed> {
     let built = build(parties);
@@ -169,7 +174,7 @@ pub fn compute(parties: &[LinkageParty], decisions: &[LinkDecision]) -> anyhow::
     drop(blocks);
 
     // The best pair of records for each pair of parties of different cases.
-    let mut best: HashMap<(usize, usize), (u32, u32, f64)> = HashMap::new();
+    let mut best: HashMap<PartyPair, BestPair> = HashMap::new();
     for sp in &scored.pairs {
         let (pa, pb) = (built.owner[sp.a as usize], built.owner[sp.b as usize]);
         if pa == pb || parties[pa].case_id == parties[pb].case_id {
@@ -203,22 +208,23 @@ pub fn compute(parties: &[LinkageParty], decisions: &[LinkDecision]) -> anyhow::
         let key = (a.min(b), a.max(b));
         if d.decision == "rejected" {
             best.remove(&key);
-        } else if d.decision == "confirmed" && parties[a].case_id != parties[b].case_id {
-            if !best.contains_key(&key) {
-                let mut buf = vec![None; linker.model.fields.len()];
-                let mut top: Option<(u32, u32, f64)> = None;
-                for &ra in records_of.get(&key.0).into_iter().flatten() {
-                    for &rb in records_of.get(&key.1).into_iter().flatten() {
-                        let w = linker.model.weigh(&built.data, ra, rb, &mut buf);
-                        if top.is_none_or(|t| w > t.2) {
-                            top = Some((ra, rb, w));
-                        }
+        } else if d.decision == "confirmed"
+            && parties[a].case_id != parties[b].case_id
+            && let std::collections::hash_map::Entry::Vacant(slot) = best.entry(key)
+        {
+            let mut buf = vec![None; linker.model.fields.len()];
+            let mut top: Option<(u32, u32, f64)> = None;
+            for &ra in records_of.get(&key.0).into_iter().flatten() {
+                for &rb in records_of.get(&key.1).into_iter().flatten() {
+                    let w = linker.model.weigh(&built.data, ra, rb, &mut buf);
+                    if top.is_none_or(|t| w > t.2) {
+                        top = Some((ra, rb, w));
                     }
                 }
-                if let Some(t) = top {
-                    best.insert(key, t);
-                    forced.insert(key);
-                }
+            }
+            if let Some(t) = top {
+                slot.insert(t);
+                forced.insert(key);
             }
         }
     }
@@ -265,7 +271,7 @@ pub fn compute(parties: &[LinkageParty], decisions: &[LinkDecision]) -> anyhow::
         .enumerate()
         .map(|(i, (root, _))| (*root, i))
         .collect();
-    let mut pairs: Vec<(&(usize, usize), &(u32, u32, f64))> = best.iter().collect();
+    let mut pairs: Vec<(&PartyPair, &BestPair)> = best.iter().collect();
     pairs.sort_by(|a, b| b.1.2.total_cmp(&a.1.2).then(a.0.cmp(b.0)));
     let links = pairs
         .into_iter()

@@ -16,7 +16,7 @@ pub const FIELDS: [&str; 8] = [
 
 /// The settings: which field is compared how, and the blocking rules that pick candidate pairs.
 const SETTINGS: &str = r#"
-threshold = 0.5
+threshold = 0.9
 default_country = "1"
 u_sample_pairs = 200000
 em_max_pairs = 200000
