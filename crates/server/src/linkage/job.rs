@@ -410,12 +410,19 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
 mod tests {
     use super::*;
 
-    fn party(id: &str, case: &str, n: i64, role: &str, ids: &[(&str, &str)]) -> LinkageParty {
+    fn party(
+        id: &str,
+        case: &str,
+        n: i64,
+        role: &str,
+        state: &str,
+        ids: &[(&str, &str)],
+    ) -> LinkageParty {
         LinkageParty {
             party_id: id.into(),
             case_id: case.into(),
             case_number: n,
-            state: Some("TX".into()),
+            state: Some(state.into()),
             role: role.into(),
             age: None,
             identifiers: ids
@@ -441,6 +448,7 @@ mod tests {
                 &format!("c{i}"),
                 i as i64 + 1,
                 "potential_victim",
+                ["TX", "CA", "NY", "FL"][i % 4],
                 &[
                     ("name", &format!("{} {}", first[i % 10], last[(i / 10) % 8])),
                     (
@@ -453,7 +461,7 @@ mod tests {
                 ],
             ));
         }
-        // A network: one trafficker's phone written three ways, his name spelled three ways.
+        // A network in one state: its trafficker's phone written three ways, his name spelled three ways.
         let net = [
             ("Jonathan Smith", "(713) 555-0142"),
             ("Jonathon Smyth", "713.555.0142"),
@@ -465,6 +473,7 @@ mod tests {
                 &format!("n{k}"),
                 1000 + k as i64,
                 "suspected_trafficker",
+                "NV",
                 &[("name", name), ("phone", phone)],
             ));
         }
