@@ -199,16 +199,24 @@ impl IntakeIndexes {
         *self.slot(hotline_id).lock().await = Some(index);
     }
 
-    /// The cases whose parties may be the party described by `facts` (from `ctx`'s user, audited).
-    pub async fn possible_matches(
+    /// Builds the index of a hotline now if it is missing or older than its last finished run (at start,
+    /// so the first lookup does not wait for it).
+    pub async fn warm(&self, state: &AppState, hotline_id: &str) -> anyhow::Result<()> {
+        let slot = self.slot(hotline_id);
+        let mut guard = slot.lock().await;
+        let ctx = AuditCtx::system(Some(hotline_id.to_owned()));
+        self.current(state, &ctx, hotline_id, &mut guard).await
+    }
+
+    /// Brings `guard`'s index up to date: rebuilt when missing or older than the last finished run,
+    /// else caught up with the parties changed since its watermark.
+    async fn current(
         &self,
         state: &AppState,
         ctx: &AuditCtx,
         hotline_id: &str,
-        facts: Facts<'_>,
-    ) -> anyhow::Result<Vec<PossibleMatch>> {
-        let slot = self.slot(hotline_id);
-        let mut guard = slot.lock().await;
+        guard: &mut Option<HotlineIndex>,
+    ) -> anyhow::Result<()> {
         let (_, done) = state.store.latest_linkage_runs(hotline_id).await?;
         let newest_run = done.as_ref().map(|r| r.id.clone());
         let stale = guard.as_ref().is_none_or(|ix| ix.run_id != newest_run);
@@ -248,6 +256,20 @@ impl IntakeIndexes {
                 ix.add(p);
             }
         }
+        Ok(())
+    }
+
+    /// The cases whose parties may be the party described by `facts` (from `ctx`'s user, audited).
+    pub async fn possible_matches(
+        &self,
+        state: &AppState,
+        ctx: &AuditCtx,
+        hotline_id: &str,
+        facts: Facts<'_>,
+    ) -> anyhow::Result<Vec<PossibleMatch>> {
+        let slot = self.slot(hotline_id);
+        let mut guard = slot.lock().await;
+        self.current(state, ctx, hotline_id, &mut guard).await?;
         let ix = guard.as_ref().context("the index was just built")?;
         Ok(ix.score(facts, records::config().threshold))
     }

@@ -316,6 +316,7 @@ pub fn compute(parties: &[LinkageParty], decisions: &[LinkDecision]) -> anyhow::
 /// Runs one claimed run to the end: stored, or marked failed.
 pub async fn run_claimed(state: &AppState, run: &ClaimedRun) -> anyhow::Result<()> {
     let worker = worker_id();
+    let started = std::time::Instant::now();
     let result = async {
         let ctx = AuditCtx::system(Some(run.hotline_id.clone()));
         let parties = state
@@ -339,6 +340,16 @@ pub async fn run_claimed(state: &AppState, run: &ClaimedRun) -> anyhow::Result<(
             .store
             .finish_linkage_run(&ctx, &run.id, &worker, &computed.outcome)
             .await?;
+        tracing::info!(
+            linkage.run = %run.id,
+            hotline.id = %run.hotline_id,
+            records = computed.outcome.records,
+            candidates = computed.outcome.candidates,
+            links = computed.outcome.links.len(),
+            components = computed.outcome.components.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "linkage run done"
+        );
         let index = HotlineIndex::from_parts(
             computed.linker,
             computed.built,
@@ -391,6 +402,7 @@ pub fn kick(state: &AppState) {
 pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let every = state.settings.linkage.interval_minutes;
+        let mut warmed = false;
         loop {
             if every > 0 {
                 let every_us = every.saturating_mul(60_000_000) as i64;
@@ -400,6 +412,15 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             if let Err(e) = drain(&state).await {
                 tracing::error!(error.chain = %format!("{e:#}"), "linkage worker failed");
+            }
+            if !warmed {
+                warmed = true;
+                // The intake indexes, built once at start so the first lookup does not wait.
+                for h in state.store.list_hotlines().await.unwrap_or_default() {
+                    if let Err(e) = state.linkage.warm(&state, &h.id).await {
+                        tracing::error!(hotline.id = %h.id, error.chain = %format!("{e:#}"), "building the intake index failed");
+                    }
+                }
             }
             tokio::time::sleep(POLL).await;
         }
