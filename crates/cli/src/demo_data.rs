@@ -105,6 +105,128 @@ fn party(p: &model::Party, state: Option<&str>) -> NewParty {
     }
 }
 
+/// First names and surnames of the planted networks' suspected traffickers: not among the generator's
+/// names, so each network's trafficker is a rare name, as a real one usually is.
+const NET_FIRST: [&str; 8] = [
+    "Dragan", "Teodoro", "Marek", "Olumide", "Vasile", "Arturo", "Kemal", "Radu",
+];
+const NET_LAST: [&str; 8] = [
+    "Kovalenko",
+    "Villasenor",
+    "Wisniewski",
+    "Adeyemi",
+    "Ionescu",
+    "Quezada",
+    "Demirci",
+    "Popescu",
+];
+const NET_STREET: [&str; 8] = [
+    "Elm",
+    "Harbor",
+    "Commerce",
+    "Industrial",
+    "Maple",
+    "Bayou",
+    "Canal",
+    "Market",
+];
+
+/// The trafficker of network `net` as the `member`th caller spelled the name: as given, with two
+/// letters swapped, or in capitals with a letter missing.
+pub fn network_name(net: usize, member: usize) -> String {
+    let first = NET_FIRST[net % 8];
+    let last = NET_LAST[(net / 8 + net) % 8];
+    match member % 3 {
+        0 => format!("{first} {last}"),
+        1 => {
+            let mut c: Vec<char> = last.chars().collect();
+            let n = c.len();
+            c.swap(n - 2, n - 1);
+            format!("{first} {}", c.into_iter().collect::<String>())
+        }
+        _ => {
+            let mut l = last.to_uppercase();
+            l.remove(l.len() / 2);
+            format!("{} {l}", first.to_uppercase())
+        }
+    }
+}
+
+/// An E.164 US number written the way the `member`th caller gave it.
+pub fn network_phone(e164: &str, member: usize) -> String {
+    let d = e164.trim_start_matches("+1");
+    if d.len() != 10 {
+        return e164.to_owned();
+    }
+    let (a, e, l) = (&d[..3], &d[3..6], &d[6..]);
+    match member % 4 {
+        0 => format!("({a}) {e}-{l}"),
+        1 => format!("{a}.{e}.{l}"),
+        2 => format!("+1 {a} {e} {l}"),
+        _ => format!("1-{a}-{e}-{l}"),
+    }
+}
+
+/// The business address of network `net`, formatted the way the `member`th caller gave it.
+pub fn network_address(net: usize, member: usize) -> String {
+    let number = 100 + net * 37;
+    let street = NET_STREET[net % 8];
+    let suite = 1 + net % 9;
+    match member % 3 {
+        0 => format!("{number} {street} Street, Suite {suite}"),
+        1 => format!("{number} {} ST STE {suite}", street.to_uppercase()),
+        _ => format!("{number} {street} St., #{suite}"),
+    }
+}
+
+/// Makes a planted network's members look like what callers report over months: the network's
+/// suspected trafficker with a name spelled three ways and the shared phone written in four formats,
+/// and the business (under its variant names) with the same phone and an address formatted
+/// differently. `model` and `parties` are the same parties, in order.
+fn plant(
+    net: usize,
+    member: usize,
+    phone: &str,
+    model: &[model::Party],
+    parties: &mut [NewParty],
+    state: Option<&str>,
+) {
+    use lantern_domain::codes::PartyRole;
+    for (m, p) in model.iter().zip(parties.iter_mut()) {
+        let has_phone = m.identifiers.phones.iter().any(|x| x.as_str() == phone);
+        if m.role == PartyRole::SuspectedTrafficker && has_phone {
+            let mut ids = vec![ident(
+                IdentifierKind::Name,
+                network_name(net, member),
+                state,
+            )];
+            ids.extend(
+                m.identifiers
+                    .aliases
+                    .iter()
+                    .map(|a| ident(IdentifierKind::Alias, a.clone(), state)),
+            );
+            ids.push(ident(
+                IdentifierKind::Phone,
+                network_phone(phone, member),
+                state,
+            ));
+            p.identifiers = ids;
+        } else if m.role == PartyRole::Business {
+            p.identifiers.push(ident(
+                IdentifierKind::Phone,
+                network_phone(phone, member + 1),
+                state,
+            ));
+            p.identifiers.push(ident(
+                IdentifierKind::Address,
+                network_address(net, member),
+                state,
+            ));
+        }
+    }
+}
+
 /// Imports a chunk: first contacts (opening their cases), then the cases' later contacts and the
 /// contacts of no case.
 async fn flush(
@@ -139,6 +261,11 @@ pub async fn load(
     let ctx = AuditCtx::system(Some(hotline_id.to_owned()));
     let start = Instant::now();
     let generator = Generator::new(seed, scale);
+    let networks = generator.networks().to_vec();
+    // Each network operates in the state of its first case; its members are counted as they come.
+    let mut network_state: std::collections::HashMap<usize, Option<String>> =
+        std::collections::HashMap::new();
+    let mut members: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let total_cases = generator.case_count();
     let (mut cases, mut contacts) = (0usize, 0usize);
     let mut firsts: Vec<NewContact> = Vec::new();
@@ -153,6 +280,10 @@ pub async fn load(
                     .iter()
                     .find_map(|l| l.state)
                     .map(|s| s.code().to_owned());
+                let state = match sc.network {
+                    Some(n) => network_state.entry(n).or_insert(state).clone(),
+                    None => state,
+                };
                 let details = CaseDetails {
                     typology: sc.case.typology.clone(),
                     locations: sc
@@ -176,6 +307,9 @@ pub async fn load(
                 let mut iter = sc.contacts.iter();
                 let Some(first) = iter.next() else { continue };
                 let mut c = contact(hotline_id, first);
+                if sc.network.is_some() {
+                    c.state.clone_from(&state);
+                }
                 // History: these determinations were reviewed long ago, so they do not fill today's queue.
                 let mut d = determination(&sc.answers).1;
                 d.needs_review = false;
@@ -194,6 +328,20 @@ pub async fn load(
                     .iter()
                     .map(|p| party(p, state.as_deref()))
                     .collect();
+                if let Some(n) = sc.network
+                    && let Some(net) = networks.iter().find(|x| x.id == n)
+                {
+                    let member = members.entry(n).or_default();
+                    plant(
+                        n,
+                        *member,
+                        net.phone.as_str(),
+                        &sc.parties,
+                        &mut c.parties,
+                        state.as_deref(),
+                    );
+                    *member += 1;
+                }
                 firsts.push(c);
                 laters.push(iter.map(|k| contact(hotline_id, k)).collect());
                 cases += 1;
@@ -215,4 +363,105 @@ pub async fn load(
         start.elapsed().as_secs_f64()
     );
     Ok((cases, contacts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lantern_domain::synth::SynthItem;
+    use lantern_store::{Keyring, NewHotline, OpenOptions};
+
+    #[test]
+    fn a_network_s_names_phones_and_addresses_are_written_in_several_ways() {
+        let names: std::collections::HashSet<String> = (0..3).map(|m| network_name(5, m)).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        let phones: std::collections::HashSet<String> =
+            (0..4).map(|m| network_phone("+17135550142", m)).collect();
+        assert_eq!(phones.len(), 4);
+        for p in &phones {
+            assert_eq!(identity::phone_e164(p).unwrap(), "+17135550142");
+        }
+        assert_ne!(network_address(2, 0), network_address(2, 1));
+        // Every network's trafficker has a name of their own.
+        let all: std::collections::HashSet<String> = (0..40).map(|n| network_name(n, 0)).collect();
+        assert_eq!(all.len(), 40);
+    }
+
+    #[tokio::test]
+    async fn the_linkage_job_finds_the_planted_networks_of_the_demo_hotline() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = lantern_store::open(
+            &dir.path().join("demo.db").display().to_string(),
+            Keyring::generate(),
+            &OpenOptions::default(),
+        )
+        .await
+        .unwrap();
+        let ctx = AuditCtx::cli(None);
+        let hotline = store
+            .create_hotline(
+                &ctx,
+                &NewHotline {
+                    slug: "demo".into(),
+                    name: "Demo".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let (seed, scale) = (11, 0.05);
+        load(&*store, &hotline.id, seed, scale).await.unwrap();
+
+        // The case numbers of each planted network, replaying the generator.
+        let mut expected: std::collections::BTreeMap<usize, Vec<i64>> = Default::default();
+        let mut number = 0;
+        for item in Generator::new(seed, scale) {
+            if let SynthItem::Case(c) = item
+                && !c.contacts.is_empty()
+            {
+                number += 1;
+                if let Some(n) = c.network {
+                    expected.entry(n).or_default().push(number);
+                }
+            }
+        }
+        assert!(expected.len() >= 2, "{expected:?}");
+
+        let state =
+            lantern_server::AppState::new(store.clone(), lantern_server::Settings::default());
+        store
+            .request_linkage_run(&ctx, &hotline.id, "manual")
+            .await
+            .unwrap();
+        assert_eq!(
+            lantern_server::linkage::job::drain(&state).await.unwrap(),
+            1
+        );
+        let (latest, _) = store.latest_linkage_runs(&hotline.id).await.unwrap();
+        assert_eq!(latest.unwrap().status, "done");
+        let comps = store.linkage_components(&hotline.id, 1000).await.unwrap();
+        eprintln!(
+            "{} components; sizes {:?}",
+            comps.len(),
+            comps.iter().map(|c| c.case_ids.len()).collect::<Vec<_>>()
+        );
+        for (net, numbers) in &expected {
+            let found = comps
+                .iter()
+                .find(|c| c.case_numbers.contains(&numbers[0]))
+                .unwrap_or_else(|| panic!("network {net} ({numbers:?}) is not a component"));
+            eprintln!("network {net}: {numbers:?} -> {:?}", found.case_numbers);
+            for n in numbers {
+                assert!(
+                    found.case_numbers.contains(n),
+                    "network {net}: case {n} missing from {:?}",
+                    found.case_numbers
+                );
+            }
+            assert!(
+                found.case_numbers.len() <= numbers.len() + 1,
+                "network {net} {numbers:?} was merged into {:?}",
+                found.case_numbers
+            );
+        }
+    }
 }

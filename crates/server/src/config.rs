@@ -26,6 +26,25 @@ pub struct Settings {
     pub log: LogSettings,
     /// The SMS line.
     pub sms: SmsSettings,
+    /// Cross-case linkage.
+    pub linkage: LinkageSettings,
+}
+
+/// The linkage job's schedule.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkageSettings {
+    /// Every hotline's parties are linked again this many minutes after the last run was asked for
+    /// (0: only when an analyst asks).
+    pub interval_minutes: u64,
+}
+
+impl Default for LinkageSettings {
+    fn default() -> Self {
+        LinkageSettings {
+            interval_minutes: 1440,
+        }
+    }
 }
 
 /// Session lifetimes.
@@ -228,6 +247,7 @@ impl Default for Settings {
             login: LoginSettings::default(),
             log: LogSettings::default(),
             sms: SmsSettings::default(),
+            linkage: LinkageSettings::default(),
         }
     }
 }
@@ -326,6 +346,9 @@ impl Settings {
                 "SMS_API_BASE_URL" => s.sms.api_base_url = v,
                 "SMS_WEBHOOK_URL" => s.sms.webhook_url = v,
                 "SMS_REACH_A_PERSON" => s.sms.reach_a_person = v,
+                "LINKAGE_INTERVAL_MINUTES" => {
+                    s.linkage.interval_minutes = v.parse().map_err(|_| bad("expected minutes"))?
+                }
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
                 _ => return Err(bad("unknown setting; see `lantern default-config`")),
@@ -381,7 +404,8 @@ pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is option
 # LANTERN_BIND, LANTERN_DATABASE, LANTERN_KEY_FILE, LANTERN_PUBLIC_URL, LANTERN_SESSION_IDLE_MINUTES,
 # LANTERN_SESSION_ABSOLUTE_HOURS, LANTERN_LOGIN_MAX_FAILURES, LANTERN_LOGIN_LOCKOUT_MINUTES,
 # LANTERN_LOG_FORMAT, LANTERN_LOG_LEVEL, LANTERN_SMS_PROVIDER, LANTERN_SMS_ACCOUNT_SID, LANTERN_SMS_AUTH_TOKEN,
-# LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON.
+# LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON,
+# LANTERN_LINKAGE_INTERVAL_MINUTES.
 # LANTERN_KEYS may hold the key file's content.
 
 # Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
@@ -414,6 +438,11 @@ lockout_minutes = 15
 # json (one object per line, for collectors) or pretty (for a terminal). Logs never contain personal data.
 format = "json"
 level = "info"
+
+[linkage]
+# Every hotline's parties are linked across cases again this many minutes after the last run was asked
+# for; 0 runs linkage only when an analyst asks. Runs are shared out between servers through the database.
+interval_minutes = 1440
 
 [sms]
 # log: record what would be sent and send nothing (demo, tests). twilio: send through Twilio's REST API.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod directory;
 pub mod error;
 pub mod intake;
+pub mod linkage;
 pub mod metrics;
 pub mod ops;
 pub mod pages;
@@ -71,8 +72,11 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let worker = linkage::job::spawn_worker(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    worker.abort();
+    served
 }

@@ -31,6 +31,8 @@ pub enum Action {
     InsightsRead,
     /// Run linkage and open the network view.
     LinkageRun,
+    /// Open the network view (identifiers are shown only to roles with `CaseRead`).
+    LinkageRead,
     /// Work the SMS and chat consoles.
     ChannelConsole,
     /// Manage users, partner organisations and API tokens.
@@ -41,7 +43,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ViewHome,
         Action::ContactWrite,
         Action::CaseRead,
@@ -54,6 +56,7 @@ impl Action {
         Action::PartnerInbox,
         Action::InsightsRead,
         Action::LinkageRun,
+        Action::LinkageRead,
         Action::ChannelConsole,
         Action::ManageUsers,
         Action::AuditRead,
@@ -79,6 +82,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         PartnerInbox => role == Partner,
         InsightsRead => matches!(role, Supervisor | Analyst),
         LinkageRun => role == Analyst,
+        LinkageRead => matches!(role, Advocate | Supervisor | Analyst),
         ManageUsers | AuditRead => role == Admin,
     }
 }
@@ -186,6 +190,10 @@ mod tests {
             (PartnerInbox, &[Role::Partner]),
             (InsightsRead, &[Role::Supervisor, Role::Analyst]),
             (LinkageRun, &[Role::Analyst]),
+            (
+                LinkageRead,
+                &[Role::Advocate, Role::Supervisor, Role::Analyst],
+            ),
             (ChannelConsole, &[Role::Advocate, Role::Supervisor]),
             (ManageUsers, &[Role::Admin]),
             (AuditRead, &[Role::Admin]),

@@ -25,6 +25,8 @@ pub struct AppState {
     pub directories: Arc<Directories>,
     /// The SMS provider replies go through.
     pub sms: SmsLine,
+    /// Each hotline's intake index of possible matches.
+    pub linkage: Arc<crate::linkage::IntakeIndexes>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             tokens: Arc::new(TokenCache::default()),
             directories: Arc::new(Directories::default()),
             sms,
+            linkage: Arc::new(crate::linkage::IntakeIndexes::default()),
         }
     }
 }

@@ -88,7 +88,7 @@
         if (v) { ids.push({ kind: form.elements["id_kind_" + n].value, value: v }); }
       }
       var box = document.getElementById("matches");
-      if (!ids.length) { box.textContent = ""; return; }
+      if (!ids.length) { box.textContent = ""; document.getElementById("possible-matches").textContent = ""; return; }
       post("/api/v1/cases/matches", { state: form.elements.state.value || null, identifiers: ids }).then(function (r) {
         box.textContent = "";
         if (!r.ok || !r.body.length) { if (r.ok) { box.appendChild(el("p", "No open case shares these identifiers.", "muted")); } return; }
@@ -108,7 +108,35 @@
         });
         box.appendChild(ul);
       }).catch(function () {});
+      possible(ids);
     }, 300);
+  }
+
+  // Possible matches: cases whose people may be the same despite a different spelling or format,
+  // scored by the linkage model.
+  function possible(ids) {
+    var box = document.getElementById("possible-matches");
+    if (!box) { return; }
+    post("/api/v1/linkage/possible-matches", { state: form.elements.state.value || null, identifiers: ids }).then(function (r) {
+      box.textContent = "";
+      if (!r.ok || !r.body.length) { return; }
+      box.appendChild(el("p", "Cases that may involve the same people (similar names, numbers written differently):"));
+      var ul = el("ul");
+      r.body.slice(0, 10).forEach(function (m) {
+        var li = el("li", "Case " + m.number + " (" + (m.state || "state unknown") + "): " +
+          (m.kinds.length ? m.kinds.join(", ") : "linked") + ", probability " + m.probability.toFixed(2) + " ");
+        var b = el("button", "Add to this case");
+        b.type = "button";
+        b.addEventListener("click", function () {
+          form.querySelector('input[name="case_mode"][value="existing"]').checked = true;
+          form.elements.case_number.value = m.number;
+          form.elements.case_number.focus();
+        });
+        li.appendChild(b);
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    }).catch(function () {});
   }
   document.getElementById("identifiers").addEventListener("input", matches);
   form.elements.state.addEventListener("change", matches);

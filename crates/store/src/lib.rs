@@ -16,6 +16,7 @@ pub mod channels;
 pub mod crypto;
 pub mod directory;
 pub mod error;
+pub mod linkage;
 mod model;
 mod postgres;
 pub mod rollups;
@@ -27,6 +28,7 @@ pub use channels::*;
 pub use crypto::Keyring;
 pub use directory::*;
 pub use error::{Result, StoreError};
+pub use linkage::*;
 pub use model::*;
 pub use rollups::{CellKey, RollupCell, RollupFilter, RollupStore};
 
@@ -47,7 +49,7 @@ pub enum Backend {
 /// never returns another hotline's records.
 #[async_trait]
 pub trait Store:
-    CaseStore + DirectoryStore + SmsStore + RollupStore + Send + Sync + std::fmt::Debug
+    CaseStore + DirectoryStore + SmsStore + RollupStore + LinkageStore + Send + Sync + std::fmt::Debug
 {
     /// The backend behind this store.
     fn backend(&self) -> Backend;

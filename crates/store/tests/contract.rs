@@ -2185,3 +2185,200 @@ mod rollups {
         }
     }
 }
+
+// ---- cross-case linkage ----
+
+fn party_with_phone(phone: &str) -> lantern_store::NewParty {
+    lantern_store::NewParty {
+        role: "suspected_trafficker".into(),
+        identifiers: vec![lantern_store::NewIdentifier {
+            kind: "phone".into(),
+            value: phone.into(),
+            lookup: None,
+        }],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_linkage_run_is_claimed_once_stores_its_links_and_decisions_label_pairs() {
+    use lantern_store::{LinkField, NewLink, RunOutcome};
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let b = hotline(s, "beta").await;
+        let mut cases = Vec::new();
+        for phone in ["(415) 555-0199", "+1 415 555 0199"] {
+            let mut c = contact(&a, None, false);
+            c.open_case = Some(new_case(&a, "TX"));
+            c.parties = vec![party_with_phone(phone)];
+            cases.push(s.create_contact(&ctx(), &c).await.unwrap().case_id.unwrap());
+        }
+
+        // The job reads every party of its hotline, decrypted, and nothing of another.
+        let parties = s.linkage_parties(&ctx(), &a, None).await.unwrap();
+        assert_eq!(parties.len(), 2);
+        assert_eq!(parties[0].identifiers[0].0, "phone");
+        assert!(
+            parties
+                .iter()
+                .any(|p| p.identifiers[0].1 == "(415) 555-0199")
+        );
+        assert!(
+            s.linkage_parties(&ctx(), &b, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let later = parties.iter().map(|p| p.updated_at_us).max().unwrap() + 1;
+        assert!(
+            s.linkage_parties(&ctx(), &a, Some(later))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // One run per hotline at a time, claimed by one worker.
+        let run = s.request_linkage_run(&ctx(), &a, "manual").await.unwrap();
+        assert_eq!(run.status, "queued");
+        let again = s.request_linkage_run(&ctx(), &a, "manual").await.unwrap();
+        assert_eq!(again.id, run.id);
+        assert!(matches!(
+            s.request_linkage_run(&ctx(), &a, "whenever").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let lease = now() + 60_000_000;
+        let claimed = s.claim_linkage_run("w1", lease).await.unwrap().unwrap();
+        assert_eq!(
+            (claimed.id.as_str(), claimed.hotline_id.as_str()),
+            (run.id.as_str(), a.as_str())
+        );
+        assert!(s.claim_linkage_run("w2", lease).await.unwrap().is_none());
+        assert!(!s.renew_linkage_lease(&run.id, "w2", lease).await.unwrap());
+        assert!(s.renew_linkage_lease(&run.id, "w1", lease).await.unwrap());
+
+        let outcome = RunOutcome {
+            records: 2,
+            candidates: 1,
+            model_json: "{}".into(),
+            components: vec![cases.clone()],
+            links: vec![NewLink {
+                component: 0,
+                party_a: parties[0].party_id.clone(),
+                party_b: parties[1].party_id.clone(),
+                case_a: parties[0].case_id.clone(),
+                case_b: parties[1].case_id.clone(),
+                weight: 12.5,
+                probability: 0.9998,
+                explanation: vec![LinkField {
+                    field: "phone".into(),
+                    level: "exact".into(),
+                    weight: 12.5,
+                }],
+                forced: false,
+            }],
+        };
+        // A worker without the lease cannot finish it.
+        assert!(
+            s.finish_linkage_run(&ctx(), &run.id, "w2", &outcome)
+                .await
+                .is_err()
+        );
+        assert!(s.linkage_components(&a, 10).await.unwrap().is_empty());
+        s.finish_linkage_run(&ctx(), &run.id, "w1", &outcome)
+            .await
+            .unwrap();
+        let (newest, done) = s.latest_linkage_runs(&a).await.unwrap();
+        assert_eq!(newest.unwrap().status, "done");
+        let done = done.unwrap();
+        assert_eq!((done.links, done.components), (Some(1), Some(1)));
+
+        let comps = s.linkage_components(&a, 10).await.unwrap();
+        assert_eq!(comps.len(), 1);
+        assert_eq!(comps[0].case_numbers, [1, 2]);
+        assert!(s.linkage_components(&b, 10).await.unwrap().is_empty());
+        let plain = s
+            .linkage_component(&ctx(), &a, &comps[0].id, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (plain.cases.len(), plain.links.len(), plain.parties.len()),
+            (2, 1, 2)
+        );
+        assert!(plain.parties.iter().all(|p| p.identifiers.is_empty()));
+        assert_eq!(plain.links[0].explanation[0].level, "exact");
+        assert!((plain.links[0].weight - 12.5).abs() < 1e-9);
+        let full = s
+            .linkage_component(&ctx(), &a, &comps[0].id, true)
+            .await
+            .unwrap();
+        assert!(full.parties.iter().all(|p| p.identifiers.len() == 1));
+        assert!(matches!(
+            s.linkage_component(&ctx(), &b, &comps[0].id, false).await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        // Decisions: checked, kept per pair of parties, and visible on the link.
+        let link_id = plain.links[0].id.clone();
+        assert!(matches!(
+            s.decide_linkage_link(&ctx(), &a, &link_id, "maybe").await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            s.decide_linkage_link(&ctx(), &a, "no-such-link", "confirmed")
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            s.decide_linkage_link(&ctx(), &b, &link_id, "confirmed")
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        let decided = s
+            .decide_linkage_link(&ctx(), &a, &link_id, "rejected")
+            .await
+            .unwrap();
+        assert_eq!(decided.decision.as_deref(), Some("rejected"));
+        let decided = s
+            .decide_linkage_link(&ctx(), &a, &link_id, "confirmed")
+            .await
+            .unwrap();
+        assert_eq!(decided.decision.as_deref(), Some("confirmed"));
+        let decisions = s.linkage_decisions(&a).await.unwrap();
+        assert_eq!(decisions.len(), 1);
+        assert_eq!(decisions[0].decision, "confirmed");
+        assert!(decisions[0].party_a < decisions[0].party_b);
+
+        // A run whose worker died (its lease ran out) is claimed again by another.
+        let second = s.request_linkage_run(&ctx(), &a, "manual").await.unwrap();
+        assert_ne!(second.id, run.id);
+        s.claim_linkage_run("w1", now() - 1).await.unwrap().unwrap();
+        let taken = s.claim_linkage_run("w2", lease).await.unwrap().unwrap();
+        assert_eq!(taken.id, second.id);
+        assert!(
+            s.finish_linkage_run(&ctx(), &second.id, "w1", &outcome)
+                .await
+                .is_err()
+        );
+        s.fail_linkage_run(&second.id, "w2", "stopped by the test")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.linkage_run(&a, &second.id).await.unwrap().status,
+            "failed"
+        );
+        // The failed run left the last results in place.
+        assert_eq!(s.linkage_components(&a, 10).await.unwrap().len(), 1);
+
+        // The schedule queues a run for hotlines whose last run is older than the interval, once.
+        assert_eq!(s.schedule_linkage_runs(3_600_000_000).await.unwrap(), 1);
+        assert_eq!(s.schedule_linkage_runs(3_600_000_000).await.unwrap(), 0);
+        let (newest_b, _) = s.latest_linkage_runs(&b).await.unwrap();
+        assert_eq!(newest_b.unwrap().reason, "schedule");
+
+        assert!(matches!(
+            s.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+}

@@ -4,6 +4,7 @@ pub mod cases;
 pub mod contacts;
 pub mod directory;
 pub mod insights;
+pub mod linkage;
 pub mod openapi;
 pub mod referrals;
 pub mod review;

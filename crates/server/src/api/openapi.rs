@@ -64,6 +64,12 @@ use utoipa::OpenApi;
         super::sms::link,
         super::sms::set_status,
         super::insights::rollups,
+        super::linkage::run,
+        super::linkage::status,
+        super::linkage::components,
+        super::linkage::component,
+        super::linkage::decide,
+        super::linkage::possible_matches,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

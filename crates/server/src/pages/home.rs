@@ -34,6 +34,7 @@ fn ability(a: Action) -> &'static str {
         }
         Action::InsightsRead => "See dashboards, maps and statistics.",
         Action::LinkageRun => "Link records across cases and explore networks.",
+        Action::LinkageRead => "See the networks of cases that share people, phones and places.",
         Action::ChannelConsole => "Work the SMS and chat consoles.",
         Action::ManageUsers => "Manage users, partner organisations and API tokens.",
         Action::AuditRead => "Read the audit log.",

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod directory;
 pub mod home;
 pub mod insights;
+pub mod linkage;
 pub mod login;
 pub mod referrals;
 pub mod review;
@@ -48,6 +49,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("Inbox", "/inbox", Action::PartnerInbox),
     ("Review", "/review", Action::Review),
     ("Insights", "/insights", Action::InsightsRead),
+    ("Linkage", "/linkage", Action::LinkageRead),
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),
 ];

@@ -8,6 +8,7 @@ mod directory;
 mod errors;
 mod insights;
 mod intake;
+mod linkage;
 mod ops;
 mod pages;
 mod permissions;

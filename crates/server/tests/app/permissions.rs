@@ -33,6 +33,7 @@ fn expected(action: Action) -> &'static [Role] {
         Action::PartnerInbox => &[Partner],
         Action::InsightsRead => &[Supervisor, Analyst],
         Action::LinkageRun => &[Analyst],
+        Action::LinkageRead => &[Advocate, Supervisor, Analyst],
         Action::ManageUsers | Action::AuditRead => &[Admin],
     }
 }

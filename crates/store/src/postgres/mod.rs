@@ -14,6 +14,13 @@ const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id =
 /// rebuild reads its records), and a later one waits and applies its change on top of the rebuilt cells.
 const ROLLUP_LOCK_FOR_REBUILD: &str = "LOCK TABLE rollup_cells IN EXCLUSIVE MODE";
 
+/// Claims a linkage run: the row is locked `FOR UPDATE SKIP LOCKED`, so servers claiming at once take
+/// different runs (or none) rather than waiting on each other.
+const LINKAGE_CLAIM: &str = "UPDATE linkage_runs SET status = 'running', worker = $1, lease_until = $2, started_at = $3, \
+     attempts = attempts + 1 WHERE id = (SELECT id FROM linkage_runs WHERE status = 'queued' \
+     OR (status = 'running' AND lease_until < $3) ORDER BY requested_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, hotline_id";
+
 type Db = sqlx::Postgres;
 type This = PgStore;
 
@@ -85,4 +92,5 @@ mod repo {
     include!("../shared/directory.rs");
     include!("../shared/channels.rs");
     include!("../shared/rollups.rs");
+    include!("../shared/linkage.rs");
 }

@@ -21,6 +21,13 @@ const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id =
 /// Keeps writers out of the rollups while they are rebuilt: nothing to do, SQLite writes one at a time.
 const ROLLUP_LOCK_FOR_REBUILD: &str = "SELECT 1";
 
+/// Claims a linkage run: writes are serial here, so a conditional update is enough (the status is checked
+/// again by the update itself, so two processes on one file cannot both claim it).
+const LINKAGE_CLAIM: &str = "UPDATE linkage_runs SET status = 'running', worker = $1, lease_until = $2, started_at = $3, \
+     attempts = attempts + 1 WHERE id = (SELECT id FROM linkage_runs WHERE status = 'queued' \
+     OR (status = 'running' AND lease_until < $3) ORDER BY requested_at, id LIMIT 1) \
+     AND (status = 'queued' OR (status = 'running' AND lease_until < $3)) RETURNING id, hotline_id";
+
 type Db = sqlx::Sqlite;
 type This = SqliteStore;
 
@@ -113,4 +120,5 @@ mod repo {
     include!("../shared/directory.rs");
     include!("../shared/channels.rs");
     include!("../shared/rollups.rs");
+    include!("../shared/linkage.rs");
 }
