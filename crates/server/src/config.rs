@@ -28,6 +28,24 @@ pub struct Settings {
     pub sms: SmsSettings,
     /// Cross-case linkage.
     pub linkage: LinkageSettings,
+    /// The help-seeker pages (web chat, tip form).
+    pub help_pages: HelpPageSettings,
+}
+
+/// The pages a person seeking help opens: where their quick exit goes.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HelpPageSettings {
+    /// The neutral site that the quick exit button and the Escape key replace the page with.
+    pub neutral_url: String,
+}
+
+impl Default for HelpPageSettings {
+    fn default() -> Self {
+        HelpPageSettings {
+            neutral_url: "https://www.weather.gov/".into(),
+        }
+    }
 }
 
 /// The linkage job's schedule.
@@ -248,6 +266,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             sms: SmsSettings::default(),
             linkage: LinkageSettings::default(),
+            help_pages: HelpPageSettings::default(),
         }
     }
 }
@@ -349,6 +368,7 @@ impl Settings {
                 "LINKAGE_INTERVAL_MINUTES" => {
                     s.linkage.interval_minutes = v.parse().map_err(|_| bad("expected minutes"))?
                 }
+                "HELP_PAGES_NEUTRAL_URL" => s.help_pages.neutral_url = v,
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
                 _ => return Err(bad("unknown setting; see `lantern default-config`")),
@@ -389,6 +409,13 @@ impl Settings {
                 "must start with http:// or https://".into(),
             ));
         }
+        let neutral = &self.help_pages.neutral_url;
+        if !(neutral.starts_with("https://") || neutral.starts_with("http://")) {
+            return Err(ConfigError::Invalid(
+                "help_pages.neutral_url",
+                "must be the http(s):// address of another site".into(),
+            ));
+        }
         self.sms.check()
     }
 
@@ -405,7 +432,7 @@ pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is option
 # LANTERN_SESSION_ABSOLUTE_HOURS, LANTERN_LOGIN_MAX_FAILURES, LANTERN_LOGIN_LOCKOUT_MINUTES,
 # LANTERN_LOG_FORMAT, LANTERN_LOG_LEVEL, LANTERN_SMS_PROVIDER, LANTERN_SMS_ACCOUNT_SID, LANTERN_SMS_AUTH_TOKEN,
 # LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON,
-# LANTERN_LINKAGE_INTERVAL_MINUTES.
+# LANTERN_LINKAGE_INTERVAL_MINUTES, LANTERN_HELP_PAGES_NEUTRAL_URL.
 # LANTERN_KEYS may hold the key file's content.
 
 # Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
@@ -443,6 +470,11 @@ level = "info"
 # Every hotline's parties are linked across cases again this many minutes after the last run was asked
 # for; 0 runs linkage only when an analyst asks. Runs are shared out between servers through the database.
 interval_minutes = 1440
+
+[help_pages]
+# The pages a person seeking help opens (web chat, tip form) have a quick exit: its button and the Escape
+# key replace the page, in place in the browser's history, with this neutral site.
+neutral_url = "https://www.weather.gov/"
 
 [sms]
 # log: record what would be sent and send nothing (demo, tests). twilio: send through Twilio's REST API.

@@ -49,6 +49,22 @@ pub async fn intake_js() -> impl IntoResponse {
     )
 }
 
+/// `GET /static/help/help.css`: the help-seeker pages' stylesheet (served `no-store`, like the pages).
+pub async fn help_css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/help/help.css"),
+    )
+}
+
+/// `GET /static/help/quick-exit.js`: the quick exit of every help-seeker page.
+pub async fn quick_exit_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/help/quick-exit.js"),
+    )
+}
+
 /// Anything unmatched.
 pub async fn not_found() -> AppError {
     AppError::not_found("page")

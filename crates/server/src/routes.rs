@@ -48,6 +48,8 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::GET, "/metrics", Public, || get(ops::metrics)),
         r(M::GET, "/static/style.css", Public, || get(ops::stylesheet)),
         r(M::GET, "/static/intake.js", Public, || get(ops::intake_js)),
+        r(M::GET, "/static/help/help.css", Public, || get(ops::help_css)),
+        r(M::GET, "/static/help/quick-exit.js", Public, || get(ops::quick_exit_js)),
         // Signing in and out.
         r(M::GET, "/login", Public, || get(pages::login::show)),
         r(M::POST, "/login", Public, || post(pages::login::submit)),

@@ -13,10 +13,12 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
                        connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; \
                        base-uri 'none'";
 
-/// Adds the security headers. Everything but the static assets is `no-store`: pages and API answers may
-/// show case data and must not linger in caches or history.
+/// Adds the security headers. Everything but the staff pages' static assets is `no-store`: pages and API
+/// answers may show case data and must not linger in caches or history, and a help-seeker's browser must
+/// not keep even the help pages' own stylesheet and script (`/static/help/`) as a trace of the visit.
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    let is_static = req.uri().path().starts_with("/static/");
+    let path = req.uri().path();
+    let is_static = path.starts_with("/static/") && !path.starts_with("/static/help/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(

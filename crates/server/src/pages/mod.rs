@@ -4,6 +4,7 @@ pub mod admin;
 pub mod cases;
 pub mod contacts;
 pub mod directory;
+pub mod help;
 pub mod home;
 pub mod insights;
 pub mod linkage;

@@ -51,6 +51,19 @@ async fn every_page_carries_the_security_headers_and_is_not_stored() {
             .unwrap()
             .contains("max-age")
     );
+    // The help-seeker pages' assets leave no cached copy behind.
+    for path in ["/static/help/help.css", "/static/help/quick-exit.js"] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store", "{path}");
+        assert!(
+            set_cookie_value(&res, "lantern_session").is_none(),
+            "{path}"
+        );
+    }
+    let js = text(app.get("/static/help/quick-exit.js", None).await).await;
+    assert!(js.contains("location.replace") && js.contains("Escape"));
+    assert!(!js.contains("localStorage") && !js.contains("document.cookie"));
 }
 
 #[tokio::test]
