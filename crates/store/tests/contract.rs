@@ -2184,6 +2184,36 @@ mod rollups {
             );
         }
     }
+
+    #[tokio::test]
+    async fn the_rollup_version_moves_with_every_change_to_a_hotlines_cells_and_only_then() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let b = hotline(s, "bravo").await;
+            assert_eq!(s.rollup_version(&a).await.unwrap(), 0);
+            s.create_contact(&ctx(), &contact(&a, None, false))
+                .await
+                .unwrap();
+            let v1 = s.rollup_version(&a).await.unwrap();
+            assert!(v1 > 0, "{:?}", s.backend());
+            // Reading moves nothing; another hotline's writes move only its own version.
+            s.rollups(&a, &RollupFilter::default()).await.unwrap();
+            s.create_contact(&ctx(), &contact(&b, None, false))
+                .await
+                .unwrap();
+            assert_eq!(s.rollup_version(&a).await.unwrap(), v1);
+            assert!(s.rollup_version(&b).await.unwrap() > 0);
+            s.create_contact(&ctx(), &contact(&a, None, false))
+                .await
+                .unwrap();
+            let v2 = s.rollup_version(&a).await.unwrap();
+            assert!(v2 > v1);
+            // A rebuild replaces the cells: figures held from before it are stale even if equal.
+            s.rebuild_rollups(&ctx(), &a).await.unwrap();
+            assert!(s.rollup_version(&a).await.unwrap() > v2);
+        }
+    }
 }
 
 // ---- cross-case linkage ----
