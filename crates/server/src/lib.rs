@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod directory;
 pub mod error;
 pub mod intake;

@@ -88,6 +88,7 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::GET, "/insights", Staff(InsightsRead), || get(pages::insights::show)),
         r(M::GET, "/insights/{file}", Staff(InsightsRead), || get(pages::insights::csv)),
         r(M::GET, "/api/v1/insights/rollups", Staff(InsightsRead), || get(api::insights::rollups)),
+        r(M::GET, "/api/v1/insights/summary", Staff(InsightsRead), || get(api::dashboard::summary)),
         // Cross-case linkage: the network view, its runs and decisions, and possible matches at intake.
         r(M::GET, "/linkage", Staff(LinkageRead), || get(pages::linkage::show)),
         r(M::POST, "/linkage/run", Staff(LinkageRun), || post(pages::linkage::run)),

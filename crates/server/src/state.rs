@@ -27,6 +27,8 @@ pub struct AppState {
     pub sms: SmsLine,
     /// Each hotline's intake index of possible matches.
     pub linkage: Arc<crate::linkage::IntakeIndexes>,
+    /// Each hotline's dashboard figures in memory.
+    pub dashboard: Arc<crate::dashboard::DashboardCache>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             directories: Arc::new(Directories::default()),
             sms,
             linkage: Arc::new(crate::linkage::IntakeIndexes::default()),
+            dashboard: Arc::new(crate::dashboard::DashboardCache::default()),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod contacts;
+pub mod dashboard;
 pub mod directory;
 pub mod insights;
 pub mod linkage;

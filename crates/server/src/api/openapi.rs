@@ -64,6 +64,7 @@ use utoipa::OpenApi;
         super::sms::link,
         super::sms::set_status,
         super::insights::rollups,
+        super::dashboard::summary,
         super::linkage::run,
         super::linkage::status,
         super::linkage::components,
