@@ -2186,6 +2186,39 @@ mod rollups {
     }
 
     #[tokio::test]
+    async fn a_case_opened_with_a_contact_opens_when_the_contact_happened_never_later_than_now() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let jan_2024 = 1_704_067_200_000_000;
+            for (occurred, month) in [(jan_2024, Some("2024-01")), (now() + 86_400_000_000, None)] {
+                let mut c = contact(&a, None, false);
+                c.occurred_at_us = occurred;
+                c.open_case = Some(new_case(&a, "TX"));
+                let before = now();
+                let made = s.create_contact(&ctx(), &c).await.unwrap();
+                let case = s
+                    .case(&ctx(), &a, made.case_id.as_deref().unwrap())
+                    .await
+                    .unwrap();
+                match month {
+                    Some(m) => {
+                        assert_eq!(case.opened_at_us, occurred, "{:?}", s.backend());
+                        let cases = RollupFilter {
+                            metric: Some("cases".into()),
+                            ..RollupFilter::default()
+                        };
+                        let cells = s.rollups(&a, &cases).await.unwrap();
+                        assert_eq!(cells[0].key.month, m);
+                    }
+                    // A contact dated in the future does not open its case in the future.
+                    None => assert!(case.opened_at_us >= before && case.opened_at_us <= now()),
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn the_rollup_version_moves_with_every_change_to_a_hotlines_cells_and_only_then() {
         for db in backends().await {
             let s = &*db.store;
