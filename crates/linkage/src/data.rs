@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::compare::{
     address_tokens, business_core, jaro_winkler_str, levenshtein_str, normalise_phone,
     normalise_text, parse_date_days, token_jaccard,
@@ -134,7 +136,30 @@ impl Column {
 
     /// Adds one record's raw value (empty or unparseable as missing) and returns its code.
     pub fn push(&mut self, raw: &str, country: &str) -> u32 {
-        let code = match prepare(self.kind, raw, country) {
+        let code = self.intern(raw, country);
+        self.record(code);
+        code
+    }
+
+    /// Adds many records' raw values at once, preparing each distinct raw value only once.
+    pub fn extend<'a>(&mut self, raws: impl IntoIterator<Item = &'a str>, country: &str) {
+        let mut seen: HashMap<&'a str, u32> = HashMap::new();
+        for raw in raws {
+            let code = match seen.get(raw) {
+                Some(&c) => c,
+                None => {
+                    let c = self.intern(raw, country);
+                    seen.insert(raw, c);
+                    c
+                }
+            };
+            self.record(code);
+        }
+    }
+
+    /// The code of a raw value (0 when empty or unparseable), interning it when new; not counted.
+    fn intern(&mut self, raw: &str, country: &str) -> u32 {
+        match prepare(self.kind, raw, country) {
             None => 0,
             Some((text, num, toks)) => {
                 if let Some(&code) = self.lookup.get(text.as_str()) {
@@ -160,13 +185,16 @@ impl Column {
                     code
                 }
             }
-        };
+        }
+    }
+
+    /// Appends one record's code and counts it.
+    fn record(&mut self, code: u32) {
         if code != 0 {
             self.counts[code as usize - 1] += 1;
             self.present += 1;
         }
         self.codes.push(code);
-        code
     }
 
     /// The prepared value of a non-zero code.
@@ -177,6 +205,41 @@ impl Column {
     /// The share of records holding a value (term frequency), for a non-zero code.
     pub fn frequency(&self, code: u32) -> f64 {
         f64::from(self.counts[code as usize - 1]) / f64::from(self.present.max(1))
+    }
+}
+
+/// One field's raw values, read from a file: all in one buffer.
+#[derive(Debug, Clone, Default)]
+pub struct RawColumn {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl RawColumn {
+    /// Appends a value.
+    pub fn push(&mut self, value: &str) {
+        self.buf.push_str(value);
+        self.ends.push(self.buf.len());
+    }
+
+    /// The values in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&e| {
+            let s = &self.buf[start..e];
+            start = e;
+            s
+        })
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 }
 
@@ -325,6 +388,18 @@ impl Dataset {
         n
     }
 
+    /// Adds many records of one source at once: their ids and, per configured field in order, a
+    /// column of raw values (one per id). Fields are prepared in parallel.
+    pub fn extend(&mut self, ids: Vec<Box<str>>, source: u8, raw: &[RawColumn]) {
+        let country = self.country.as_str();
+        self.columns
+            .par_iter_mut()
+            .zip(raw)
+            .for_each(|(col, raw)| col.extend(raw.iter(), country));
+        self.sources.extend(std::iter::repeat_n(source, ids.len()));
+        self.ids.extend(ids);
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.ids.len()
@@ -388,6 +463,25 @@ mod tests {
         assert_eq!(level(Kind::Name, &v("alexander"), &v("alexandra")), 2);
         assert_eq!(level(Kind::Name, &v("jonathan"), &v("jonothon")), 1);
         assert_eq!(level(Kind::Name, &v("smith"), &v("jones")), 0);
+    }
+
+    #[test]
+    fn bulk_loading_gives_the_codes_and_counts_of_one_by_one_loading() {
+        let raws = ["Ann", "", "ann ", "Bob", "ANN", "bob", "  "];
+        let mut one = Column::new(Kind::Name);
+        for r in raws {
+            one.push(r, "1");
+        }
+        let mut raw = RawColumn::default();
+        for r in raws {
+            raw.push(r);
+        }
+        let mut bulk = Column::new(Kind::Name);
+        bulk.extend(raw.iter(), "1");
+        assert_eq!(bulk.codes, one.codes);
+        assert_eq!(bulk.codes, [1, 0, 1, 2, 1, 2, 0]);
+        assert_eq!(bulk.counts, one.counts);
+        assert_eq!(bulk.present, 5);
     }
 
     #[test]
