@@ -79,13 +79,16 @@ fn args() -> Args {
     a
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(url: &str, bearer: Option<&str>) -> anyhow::Result<Ws> {
     let mut req = url.into_client_request()?;
     if let Some(t) = bearer {
-        req.headers_mut()
-            .insert("authorization", HeaderValue::from_str(&format!("Bearer {t}"))?);
+        req.headers_mut().insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {t}"))?,
+        );
     }
     Ok(tokio_tungstenite::connect_async(req).await?.0)
 }
@@ -153,12 +156,16 @@ async fn main() -> anyhow::Result<()> {
                 };
                 match f["type"].as_str() {
                     Some("assigned") => {
-                        chats2.lock().await.push(f["chat"].as_str().unwrap_or("").to_owned());
+                        chats2
+                            .lock()
+                            .await
+                            .push(f["chat"].as_str().unwrap_or("").to_owned());
                         assigned2.fetch_add(1, Ordering::Relaxed);
                     }
                     Some("message") if f["message"]["author"]["kind"] == "seeker" => {
                         let chat = f["chat"].as_str().unwrap_or("").to_owned();
-                        if let Some((k, sent)) = f["message"]["text"].as_str().and_then(parse_text) {
+                        if let Some((k, sent)) = f["message"]["text"].as_str().and_then(parse_text)
+                        {
                             let now = now_us();
                             let l = last.entry(chat).or_insert(0);
                             tally.lock().await.record(l, k, sent, now);
@@ -197,7 +204,8 @@ async fn main() -> anyhow::Result<()> {
                         accepted2.fetch_add(1, Ordering::Relaxed);
                     }
                     Some("message") if f["message"]["author"]["kind"] == "advocate" => {
-                        if let Some((k, sent)) = f["message"]["text"].as_str().and_then(parse_text) {
+                        if let Some((k, sent)) = f["message"]["text"].as_str().and_then(parse_text)
+                        {
                             let now = now_us();
                             tally.lock().await.record(&mut last, k, sent, now);
                         }
@@ -249,7 +257,9 @@ async fn main() -> anyhow::Result<()> {
                 tick.tick().await;
                 let text = format!("s{i}:{k}:{}", now_us());
                 if sink
-                    .send(Message::Text(json!({"type": "send", "text": text}).to_string().into()))
+                    .send(Message::Text(
+                        json!({"type": "send", "text": text}).to_string().into(),
+                    ))
                     .await
                     .is_err()
                 {
@@ -270,7 +280,8 @@ async fn main() -> anyhow::Result<()> {
                 for k in 1..=m {
                     tick.tick().await;
                     let text = format!("a:{k}:{}", now_us());
-                    let _ = tx.send(json!({"type": "send", "chat": chat, "text": text}).to_string());
+                    let _ =
+                        tx.send(json!({"type": "send", "chat": chat, "text": text}).to_string());
                 }
             }));
         }
