@@ -168,5 +168,16 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/sms/conversations/{id}/link", Staff(ChannelConsole), || post(api::sms::link)),
         r(M::POST, "/api/v1/sms/conversations/{id}/status", Staff(ChannelConsole), || post(api::sms::set_status)),
         r(M::POST, "/api/v1/sms/messages/{id}/retry", Staff(ChannelConsole), || post(api::sms::retry)),
+        // The web chat: the help-seeker's page and socket (no account), the console, its socket and API.
+        r(M::GET, "/chat", Public, || get(pages::chat::help_page)),
+        r(M::GET, "/chat/socket", Public, || get(pages::chat::seeker_socket)),
+        r(M::GET, "/static/help/chat.js", Public, || get(pages::chat::chat_js)),
+        r(M::GET, "/static/chats.js", Public, || get(pages::chat::chats_js)),
+        r(M::GET, "/chats", Staff(ChannelConsole), || get(pages::chat::console)),
+        r(M::GET, "/chats/socket", Staff(ChannelConsole), || get(pages::chat::advocate_socket)),
+        r(M::GET, "/api/v1/chats", Staff(ChannelConsole), || get(api::chats::list)),
+        r(M::GET, "/api/v1/chats/staff", Staff(ChannelConsole), || get(api::chats::staff)),
+        r(M::GET, "/api/v1/chats/{id}", Staff(ChannelConsole), || get(api::chats::get)),
+        r(M::POST, "/api/v1/chats/{id}/link", Staff(ChannelConsole), || post(api::chats::link)),
     ]
 }

@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod cases;
 pub mod channels;
+pub mod chat;
 pub mod crypto;
 pub mod directory;
 pub mod error;
@@ -25,6 +26,7 @@ mod sqlite;
 pub use audit::{AuditCtx, AuditEvent, Verification};
 pub use cases::*;
 pub use channels::*;
+pub use chat::*;
 pub use crypto::Keyring;
 pub use directory::*;
 pub use error::{Result, StoreError};
@@ -49,7 +51,15 @@ pub enum Backend {
 /// never returns another hotline's records.
 #[async_trait]
 pub trait Store:
-    CaseStore + DirectoryStore + SmsStore + RollupStore + LinkageStore + Send + Sync + std::fmt::Debug
+    CaseStore
+    + DirectoryStore
+    + SmsStore
+    + RollupStore
+    + LinkageStore
+    + ChatStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// The backend behind this store.
     fn backend(&self) -> Backend;

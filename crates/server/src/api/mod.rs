@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod cases;
+pub mod chats;
 pub mod contacts;
 pub mod dashboard;
 pub mod directory;

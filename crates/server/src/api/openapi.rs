@@ -71,6 +71,10 @@ use utoipa::OpenApi;
         super::linkage::component,
         super::linkage::decide,
         super::linkage::possible_matches,
+        super::chats::list,
+        super::chats::staff,
+        super::chats::get,
+        super::chats::link,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

@@ -37,6 +37,7 @@ const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
     ("referral_events", "id", "note"),
     ("sms_conversations", "id", "sender"),
     ("sms_messages", "id", "body"),
+    ("chat_messages", "id", "body"),
 ];
 
 fn binding(table: &str, column: &str, id: &str) -> String {
