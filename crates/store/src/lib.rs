@@ -11,6 +11,7 @@
 //! change to the statistics rollups (see [`rollups`]).
 
 pub mod audit;
+pub mod calls;
 pub mod cases;
 pub mod channels;
 pub mod crypto;
@@ -23,6 +24,7 @@ pub mod rollups;
 mod sqlite;
 
 pub use audit::{AuditCtx, AuditEvent, Verification};
+pub use calls::*;
 pub use cases::*;
 pub use channels::*;
 pub use crypto::Keyring;
@@ -49,7 +51,16 @@ pub enum Backend {
 /// never returns another hotline's records.
 #[async_trait]
 pub trait Store:
-    CaseStore + DirectoryStore + SmsStore + RollupStore + LinkageStore + Send + Sync + std::fmt::Debug
+    CaseStore
+    + DirectoryStore
+    + SmsStore
+    + RollupStore
+    + LinkageStore
+    + CallStore
+    + RateLimitStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// The backend behind this store.
     fn backend(&self) -> Backend;

@@ -2382,3 +2382,8 @@ async fn a_linkage_run_is_claimed_once_stores_its_links_and_decisions_label_pair
         ));
     }
 }
+
+// ---- voice calls and rate limits ----
+
+#[path = "contract/calls.rs"]
+mod calls;

@@ -37,6 +37,8 @@ const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
     ("referral_events", "id", "note"),
     ("sms_conversations", "id", "sender"),
     ("sms_messages", "id", "body"),
+    ("calls", "id", "caller"),
+    ("calls", "id", "transfer_target"),
 ];
 
 fn binding(table: &str, column: &str, id: &str) -> String {

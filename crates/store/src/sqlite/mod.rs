@@ -121,4 +121,5 @@ mod repo {
     include!("../shared/channels.rs");
     include!("../shared/rollups.rs");
     include!("../shared/linkage.rs");
+    include!("../shared/calls.rs");
 }
