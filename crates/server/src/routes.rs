@@ -4,7 +4,7 @@
 use crate::auth::Access;
 use crate::policy::Action;
 use crate::state::AppState;
-use crate::{api, ops, pages, webhooks};
+use crate::{api, ops, pages, tips, webhooks};
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
@@ -167,5 +167,9 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/sms/conversations/{id}/link", Staff(ChannelConsole), || post(api::sms::link)),
         r(M::POST, "/api/v1/sms/conversations/{id}/status", Staff(ChannelConsole), || post(api::sms::set_status)),
         r(M::POST, "/api/v1/sms/messages/{id}/retry", Staff(ChannelConsole), || post(api::sms::retry)),
+        // Web tips: the anonymous form (checked by its handler) and the staff's list.
+        r(M::GET, "/tip", Public, || get(tips::form)),
+        r(M::POST, "/tip", Public, || post(tips::submit)),
+        r(M::GET, "/tips", Staff(CaseRead), || get(tips::list)),
     ]
 }

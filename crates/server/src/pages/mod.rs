@@ -53,6 +53,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("Linkage", "/linkage", Action::LinkageRead),
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),
+    ("Tips", "/tips", Action::CaseRead),
 ];
 
 /// What the layout shows around every signed-in page.

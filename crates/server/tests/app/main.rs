@@ -16,3 +16,4 @@ mod review;
 mod screening;
 mod serve;
 mod sms;
+mod tips;
