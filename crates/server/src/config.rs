@@ -32,6 +32,10 @@ pub struct Settings {
     pub help_pages: HelpPageSettings,
     /// The web chat.
     pub chat: ChatSettings,
+    /// The anonymous web tip form.
+    pub tips: TipSettings,
+    /// The voice line: Twilio's call webhooks.
+    pub voice: VoiceSettings,
 }
 
 /// The web chat: which hotline the public chat page reaches, and how many chats an advocate takes at once.
@@ -50,6 +54,145 @@ impl Default for ChatSettings {
             hotline: "demo".into(),
             advocate_limit: 3,
         }
+    }
+}
+
+/// The anonymous web tip form at `/tip`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TipSettings {
+    /// The slug of the hotline tips go to; empty: the installation's only hotline (the form is off when
+    /// there are several and none is named).
+    pub hotline: String,
+    /// Tips accepted from one client address per hour; more get a 429 naming when to try again.
+    pub max_per_hour: i64,
+    /// The request header that carries the client's address when Lantern is behind a proxy
+    /// (`x-forwarded-for`: its last entry, the one the proxy added); empty: the connection's peer address.
+    /// Addresses are only ever kept as a keyed hash.
+    pub client_ip_header: String,
+}
+
+impl Default for TipSettings {
+    fn default() -> Self {
+        TipSettings {
+            hotline: String::new(),
+            max_per_hour: 10,
+            client_ip_header: String::new(),
+        }
+    }
+}
+
+/// The voice line: where Twilio posts call events, the queue callers wait in, and the hotline numbers.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoiceSettings {
+    /// The exact URL Twilio is configured to post incoming calls to, when it is not
+    /// `{public_url}/webhooks/voice/twilio` (signatures are checked against it, with `sms.auth_token`).
+    pub webhook_url: String,
+    /// The exact URL of the call status callback, when it is not `{public_url}/webhooks/voice/twilio/status`.
+    pub status_url: String,
+    /// The name of the Twilio queue callers are placed in (`<Enqueue>`).
+    pub queue: String,
+    /// The voice numbers, each with its hotline and the language callers are greeted in.
+    pub numbers: Vec<VoiceNumber>,
+}
+
+/// One voice number of a hotline.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceNumber {
+    /// The number, E.164 (`+18885550100`).
+    pub number: String,
+    /// The slug of the hotline it belongs to.
+    pub hotline: String,
+    /// `en` or `es`: the greeting's language and the new contact's.
+    #[serde(default = "default_voice_language")]
+    pub language: String,
+}
+
+fn default_voice_language() -> String {
+    "en".into()
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        VoiceSettings {
+            webhook_url: String::new(),
+            status_url: String::new(),
+            queue: "hotline".into(),
+            numbers: Vec::new(),
+        }
+    }
+}
+
+impl VoiceSettings {
+    /// The URL incoming-call webhooks are signed against.
+    pub fn inbound_url(&self, public_url: &str) -> String {
+        if self.webhook_url.is_empty() {
+            format!("{}/webhooks/voice/twilio", public_url.trim_end_matches('/'))
+        } else {
+            self.webhook_url.clone()
+        }
+    }
+
+    /// The URL call status callbacks are signed against.
+    pub fn callback_url(&self, public_url: &str) -> String {
+        if self.status_url.is_empty() {
+            format!(
+                "{}/webhooks/voice/twilio/status",
+                public_url.trim_end_matches('/')
+            )
+        } else {
+            self.status_url.clone()
+        }
+    }
+
+    /// The voice number entry of a called number, when it is one of ours.
+    pub fn number(&self, number: &str) -> Option<&VoiceNumber> {
+        self.numbers.iter().find(|n| {
+            lantern_domain::values::PhoneE164::parse(&n.number).is_ok_and(|p| p.as_str() == number)
+        })
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        for (key, url) in [
+            ("voice.webhook_url", &self.webhook_url),
+            ("voice.status_url", &self.status_url),
+        ] {
+            if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(
+                    key,
+                    "must start with http:// or https://".into(),
+                ));
+            }
+        }
+        if self.queue.trim().is_empty() || self.queue.len() > 64 {
+            return Err(ConfigError::Invalid(
+                "voice.queue",
+                "a queue name of 1 to 64 characters".into(),
+            ));
+        }
+        for (i, n) in self.numbers.iter().enumerate() {
+            if lantern_domain::values::PhoneE164::parse(&n.number).is_err() {
+                return Err(ConfigError::Invalid(
+                    "voice.numbers",
+                    format!("entry {}: `number` is not an E.164 number", i + 1),
+                ));
+            }
+            if n.hotline.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "voice.numbers",
+                    format!("entry {}: `hotline` (a slug) is required", i + 1),
+                ));
+            }
+            if !["en", "es"].contains(&n.language.as_str()) {
+                return Err(ConfigError::Invalid(
+                    "voice.numbers",
+                    format!("entry {}: `language` must be `en` or `es`", i + 1),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -289,6 +432,8 @@ impl Default for Settings {
             linkage: LinkageSettings::default(),
             help_pages: HelpPageSettings::default(),
             chat: ChatSettings::default(),
+            tips: TipSettings::default(),
+            voice: VoiceSettings::default(),
         }
     }
 }
@@ -395,6 +540,14 @@ impl Settings {
                 "CHAT_ADVOCATE_LIMIT" => {
                     s.chat.advocate_limit = v.parse().map_err(|_| bad("expected a number"))?
                 }
+                "TIPS_HOTLINE" => s.tips.hotline = v,
+                "TIPS_MAX_PER_HOUR" => {
+                    s.tips.max_per_hour = v.parse().map_err(|_| bad("expected a count"))?
+                }
+                "TIPS_CLIENT_IP_HEADER" => s.tips.client_ip_header = v,
+                "VOICE_WEBHOOK_URL" => s.voice.webhook_url = v,
+                "VOICE_STATUS_URL" => s.voice.status_url = v,
+                "VOICE_QUEUE" => s.voice.queue = v,
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
                 _ => return Err(bad("unknown setting; see `lantern default-config`")),
@@ -448,6 +601,13 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
+        if self.tips.max_per_hour < 1 {
+            return Err(ConfigError::Invalid(
+                "tips.max_per_hour",
+                "must be at least 1".into(),
+            ));
+        }
+        self.voice.check()?;
         self.sms.check()
     }
 
@@ -464,7 +624,9 @@ pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is option
 # LANTERN_SESSION_ABSOLUTE_HOURS, LANTERN_LOGIN_MAX_FAILURES, LANTERN_LOGIN_LOCKOUT_MINUTES,
 # LANTERN_LOG_FORMAT, LANTERN_LOG_LEVEL, LANTERN_SMS_PROVIDER, LANTERN_SMS_ACCOUNT_SID, LANTERN_SMS_AUTH_TOKEN,
 # LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON,
-# LANTERN_LINKAGE_INTERVAL_MINUTES, LANTERN_HELP_PAGES_NEUTRAL_URL.
+# LANTERN_LINKAGE_INTERVAL_MINUTES, LANTERN_HELP_PAGES_NEUTRAL_URL, LANTERN_TIPS_HOTLINE,
+# LANTERN_TIPS_MAX_PER_HOUR, LANTERN_TIPS_CLIENT_IP_HEADER, LANTERN_VOICE_WEBHOOK_URL, LANTERN_VOICE_STATUS_URL,
+# LANTERN_VOICE_QUEUE.
 # LANTERN_KEYS may hold the key file's content.
 
 # Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
@@ -531,6 +693,29 @@ webhook_url = ""
 reach_a_person = "Reply here to reach an advocate, 24/7"
 # The numbers Twilio delivers to this installation, each with the slug of its hotline:
 # numbers = [{ number = "+18885550100", hotline = "main" }]
+numbers = []
+
+[tips]
+# The anonymous tip form at /tip (and /tip?lang=es). The slug of the hotline tips go to; empty: the only
+# hotline of the installation.
+hotline = ""
+# Tips accepted from one client address per hour; more are refused with a page saying when to try again.
+# Addresses are counted as a keyed hash in the database and never stored or logged.
+max_per_hour = 10
+# Behind a proxy, the header holding the client's address (x-forwarded-for: its last entry). Empty: the
+# address of the connection.
+client_ip_header = ""
+
+[voice]
+# Point a Twilio number's "A call comes in" webhook at {public_url}/webhooks/voice/twilio (POST) and its
+# status callback at {public_url}/webhooks/voice/twilio/status; signatures are checked with sms.auth_token.
+# The exact URLs, when they differ from those:
+webhook_url = ""
+status_url = ""
+# The Twilio queue callers wait in until an advocate takes the call.
+queue = "hotline"
+# The voice numbers, each with its hotline and the language callers are greeted in (en or es):
+# numbers = [{ number = "+18885550100", hotline = "main", language = "en" }]
 numbers = []
 "#;
 

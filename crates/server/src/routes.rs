@@ -4,7 +4,7 @@
 use crate::auth::Access;
 use crate::policy::Action;
 use crate::state::AppState;
-use crate::{api, ops, pages, webhooks};
+use crate::{api, ops, pages, tips, webhooks};
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
@@ -179,5 +179,9 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::GET, "/api/v1/chats/staff", Staff(ChannelConsole), || get(api::chats::staff)),
         r(M::GET, "/api/v1/chats/{id}", Staff(ChannelConsole), || get(api::chats::get)),
         r(M::POST, "/api/v1/chats/{id}/link", Staff(ChannelConsole), || post(api::chats::link)),
+        // Web tips: the anonymous form (checked by its handler) and the staff's list.
+        r(M::GET, "/tip", Public, || get(tips::form)),
+        r(M::POST, "/tip", Public, || post(tips::submit)),
+        r(M::GET, "/tips", Staff(CaseRead), || get(tips::list)),
     ]
 }

@@ -11,6 +11,7 @@
 //! change to the statistics rollups (see [`rollups`]).
 
 pub mod audit;
+pub mod calls;
 pub mod cases;
 pub mod channels;
 pub mod chat;
@@ -24,6 +25,7 @@ pub mod rollups;
 mod sqlite;
 
 pub use audit::{AuditCtx, AuditEvent, Verification};
+pub use calls::*;
 pub use cases::*;
 pub use channels::*;
 pub use chat::*;
@@ -57,6 +59,8 @@ pub trait Store:
     + RollupStore
     + LinkageStore
     + ChatStore
+    + CallStore
+    + RateLimitStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -2611,3 +2611,7 @@ async fn a_chat_is_a_webchat_contact_whose_numbered_transcript_is_kept_encrypted
         }
     }
 }
+// ---- voice calls and rate limits ----
+
+#[path = "contract/calls.rs"]
+mod calls;

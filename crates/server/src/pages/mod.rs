@@ -55,6 +55,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("Linkage", "/linkage", Action::LinkageRead),
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),
+    ("Tips", "/tips", Action::CaseRead),
 ];
 
 /// What the layout shows around every signed-in page.

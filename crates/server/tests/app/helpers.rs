@@ -106,6 +106,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The database's files (the SQLite file and its WAL), to check what reaches the disk.
+    pub fn files(&self) -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(self._dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
         self.router.clone().oneshot(req).await.unwrap()
     }

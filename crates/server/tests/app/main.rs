@@ -17,3 +17,4 @@ mod review;
 mod screening;
 mod serve;
 mod sms;
+mod tips;

@@ -38,6 +38,8 @@ const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
     ("sms_conversations", "id", "sender"),
     ("sms_messages", "id", "body"),
     ("chat_messages", "id", "body"),
+    ("calls", "id", "caller"),
+    ("calls", "id", "transfer_target"),
 ];
 
 fn binding(table: &str, column: &str, id: &str) -> String {
