@@ -87,6 +87,8 @@ pub fn table() -> Vec<RouteSpec> {
         // Insights: the dashboard and its CSV downloads (rollups only).
         r(M::GET, "/insights", Staff(InsightsRead), || get(pages::insights::show)),
         r(M::GET, "/insights/{file}", Staff(InsightsRead), || get(pages::insights::csv)),
+        r(M::GET, "/insights/states/{file}", Staff(InsightsRead), || get(pages::insights::state_page)),
+        r(M::GET, "/insights/states/{usps}/{file}", Staff(InsightsRead), || get(pages::insights::state_chart_csv)),
         r(M::GET, "/api/v1/insights/rollups", Staff(InsightsRead), || get(api::insights::rollups)),
         // Cross-case linkage: the network view, its runs and decisions, and possible matches at intake.
         r(M::GET, "/linkage", Staff(LinkageRead), || get(pages::linkage::show)),
