@@ -30,6 +30,27 @@ pub struct Settings {
     pub linkage: LinkageSettings,
     /// The help-seeker pages (web chat, tip form).
     pub help_pages: HelpPageSettings,
+    /// The public statistics pages.
+    pub statistics: StatisticsSettings,
+}
+
+/// The public statistics pages (`/statistics`): which hotline they publish, through the release gate.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatisticsSettings {
+    /// The slug of the hotline whose statistics are public; empty: no public statistics.
+    pub hotline: String,
+    /// Counts below this are shown as "fewer than N" (3 like the national hotline; CTDC uses 11).
+    pub threshold: u64,
+}
+
+impl Default for StatisticsSettings {
+    fn default() -> Self {
+        StatisticsSettings {
+            hotline: String::new(),
+            threshold: 3,
+        }
+    }
 }
 
 /// The pages a person seeking help opens: where their quick exit goes.
@@ -267,6 +288,7 @@ impl Default for Settings {
             sms: SmsSettings::default(),
             linkage: LinkageSettings::default(),
             help_pages: HelpPageSettings::default(),
+            statistics: StatisticsSettings::default(),
         }
     }
 }
@@ -369,6 +391,10 @@ impl Settings {
                     s.linkage.interval_minutes = v.parse().map_err(|_| bad("expected minutes"))?
                 }
                 "HELP_PAGES_NEUTRAL_URL" => s.help_pages.neutral_url = v,
+                "STATISTICS_HOTLINE" => s.statistics.hotline = v,
+                "STATISTICS_THRESHOLD" => {
+                    s.statistics.threshold = v.parse().map_err(|_| bad("expected a count"))?
+                }
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
                 _ => return Err(bad("unknown setting; see `lantern default-config`")),
@@ -416,6 +442,12 @@ impl Settings {
                 "must be the http(s):// address of another site".into(),
             ));
         }
+        if self.statistics.threshold < 2 {
+            return Err(ConfigError::Invalid(
+                "statistics.threshold",
+                "must be at least 2 (a threshold of 1 hides nothing)".into(),
+            ));
+        }
         self.sms.check()
     }
 
@@ -432,7 +464,8 @@ pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is option
 # LANTERN_SESSION_ABSOLUTE_HOURS, LANTERN_LOGIN_MAX_FAILURES, LANTERN_LOGIN_LOCKOUT_MINUTES,
 # LANTERN_LOG_FORMAT, LANTERN_LOG_LEVEL, LANTERN_SMS_PROVIDER, LANTERN_SMS_ACCOUNT_SID, LANTERN_SMS_AUTH_TOKEN,
 # LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON,
-# LANTERN_LINKAGE_INTERVAL_MINUTES, LANTERN_HELP_PAGES_NEUTRAL_URL.
+# LANTERN_LINKAGE_INTERVAL_MINUTES, LANTERN_HELP_PAGES_NEUTRAL_URL, LANTERN_STATISTICS_HOTLINE,
+# LANTERN_STATISTICS_THRESHOLD.
 # LANTERN_KEYS may hold the key file's content.
 
 # Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
@@ -475,6 +508,13 @@ interval_minutes = 1440
 # The pages a person seeking help opens (web chat, tip form) have a quick exit: its button and the Escape
 # key replace the page, in place in the browser's history, with this neutral site.
 neutral_url = "https://www.weather.gov/"
+
+[statistics]
+# The public statistics pages (/statistics, no sign-in): the slug of the hotline they publish, per state
+# and year, every table through the release gate. Empty: no public statistics.
+hotline = ""
+# Counts below this are shown as "fewer than N", and others withheld so that none can be worked out.
+threshold = 3
 
 [sms]
 # log: record what would be sent and send nothing (demo, tests). twilio: send through Twilio's REST API.

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod routes;
 pub mod sms;
 pub mod state;
+pub mod statistics;
 pub mod web;
 pub mod webhooks;
 
