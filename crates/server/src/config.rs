@@ -36,6 +36,8 @@ pub struct Settings {
     pub tips: TipSettings,
     /// The voice line: Twilio's call webhooks.
     pub voice: VoiceSettings,
+    /// The public statistics pages.
+    pub statistics: StatisticsSettings,
 }
 
 /// The web chat: which hotline the public chat page reaches, and how many chats an advocate takes at once.
@@ -193,6 +195,25 @@ impl VoiceSettings {
             }
         }
         Ok(())
+    }
+}
+
+/// The public statistics pages (`/statistics`): which hotline they publish, through the release gate.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatisticsSettings {
+    /// The slug of the hotline whose statistics are public; empty: no public statistics.
+    pub hotline: String,
+    /// Counts below this are shown as "fewer than N" (3 like the national hotline; CTDC uses 11).
+    pub threshold: u64,
+}
+
+impl Default for StatisticsSettings {
+    fn default() -> Self {
+        StatisticsSettings {
+            hotline: String::new(),
+            threshold: 3,
+        }
     }
 }
 
@@ -434,6 +455,7 @@ impl Default for Settings {
             chat: ChatSettings::default(),
             tips: TipSettings::default(),
             voice: VoiceSettings::default(),
+            statistics: StatisticsSettings::default(),
         }
     }
 }
@@ -548,6 +570,10 @@ impl Settings {
                 "VOICE_WEBHOOK_URL" => s.voice.webhook_url = v,
                 "VOICE_STATUS_URL" => s.voice.status_url = v,
                 "VOICE_QUEUE" => s.voice.queue = v,
+                "STATISTICS_HOTLINE" => s.statistics.hotline = v,
+                "STATISTICS_THRESHOLD" => {
+                    s.statistics.threshold = v.parse().map_err(|_| bad("expected a count"))?
+                }
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
                 _ => return Err(bad("unknown setting; see `lantern default-config`")),
@@ -608,6 +634,12 @@ impl Settings {
             ));
         }
         self.voice.check()?;
+        if self.statistics.threshold < 2 {
+            return Err(ConfigError::Invalid(
+                "statistics.threshold",
+                "must be at least 2 (a threshold of 1 hides nothing)".into(),
+            ));
+        }
         self.sms.check()
     }
 
@@ -626,7 +658,7 @@ pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is option
 # LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON,
 # LANTERN_LINKAGE_INTERVAL_MINUTES, LANTERN_HELP_PAGES_NEUTRAL_URL, LANTERN_TIPS_HOTLINE,
 # LANTERN_TIPS_MAX_PER_HOUR, LANTERN_TIPS_CLIENT_IP_HEADER, LANTERN_VOICE_WEBHOOK_URL, LANTERN_VOICE_STATUS_URL,
-# LANTERN_VOICE_QUEUE.
+# LANTERN_VOICE_QUEUE, LANTERN_STATISTICS_HOTLINE, LANTERN_STATISTICS_THRESHOLD.
 # LANTERN_KEYS may hold the key file's content.
 
 # Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
@@ -675,6 +707,12 @@ neutral_url = "https://www.weather.gov/"
 hotline = "demo"
 # How many chats one advocate or supervisor may have open at once in the chat console.
 advocate_limit = 3
+[statistics]
+# The public statistics pages (/statistics, no sign-in): the slug of the hotline they publish, per state
+# and year, every table through the release gate. Empty: no public statistics.
+hotline = ""
+# Counts below this are shown as "fewer than N", and others withheld so that none can be worked out.
+threshold = 3
 
 [sms]
 # log: record what would be sent and send nothing (demo, tests). twilio: send through Twilio's REST API.

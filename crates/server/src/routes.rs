@@ -87,8 +87,13 @@ pub fn table() -> Vec<RouteSpec> {
         // Insights: the dashboard and its CSV downloads (rollups only).
         r(M::GET, "/insights", Staff(InsightsRead), || get(pages::insights::show)),
         r(M::GET, "/insights/{file}", Staff(InsightsRead), || get(pages::insights::csv)),
+        r(M::GET, "/insights/states/{file}", Staff(InsightsRead), || get(pages::insights::state_page)),
+        r(M::GET, "/insights/states/{usps}/{file}", Staff(InsightsRead), || get(pages::insights::state_chart_csv)),
         r(M::GET, "/api/v1/insights/rollups", Staff(InsightsRead), || get(api::insights::rollups)),
         r(M::GET, "/api/v1/insights/summary", Staff(InsightsRead), || get(api::dashboard::summary)),
+        // Public statistics through the release gate, for anyone.
+        r(M::GET, "/statistics", Public, || get(pages::statistics::index)),
+        r(M::GET, "/statistics/{place}/{file}", Public, || get(pages::statistics::show)),
         // Cross-case linkage: the network view, its runs and decisions, and possible matches at intake.
         r(M::GET, "/linkage", Staff(LinkageRead), || get(pages::linkage::show)),
         r(M::POST, "/linkage/run", Staff(LinkageRun), || post(pages::linkage::run)),
