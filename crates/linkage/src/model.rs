@@ -152,6 +152,42 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Appends the explanation of `a` and `b` to `out`, as [`explanation_text`] of [`Model::explain`]
+    /// writes it, without building the contributions (`buf` holds one slot per field).
+    pub fn write_explanation(
+        &self,
+        data: &Dataset,
+        a: u32,
+        b: u32,
+        buf: &mut [Option<u8>],
+        out: &mut String,
+    ) {
+        use std::fmt::Write as _;
+        data.levels(a, b, buf);
+        for (i, l) in buf.iter().enumerate() {
+            let f = &self.fields[i];
+            if i > 0 {
+                out.push_str("; ");
+            }
+            let (level, weight) = match l {
+                None => ("missing", 0.0),
+                Some(l) => {
+                    let freq = f.tf.then(|| {
+                        let col = &data.columns[i];
+                        col.frequency(col.codes[a as usize])
+                    });
+                    (
+                        f.kind.level_labels()[*l as usize],
+                        self.field_weight(i, *l, freq),
+                    )
+                }
+            };
+            let _ = write!(out, "{}={}({:+.1})", f.column, level, weight);
+        }
+    }
+}
+
 /// Writes an explanation as `column=level(+w.w); ...`.
 pub fn explanation_text(parts: &[Contribution]) -> String {
     parts
@@ -714,6 +750,49 @@ mod tests {
         let pairs = [p(0, 1, 10.0), p(1, 2, 10.0), p(3, 4, 10.0), p(2, 3, -5.0)];
         assert_eq!(cluster(6, &pairs, 0.0), [0, 0, 0, 1, 1, 2]);
         assert_eq!(cluster(6, &pairs, -10.0), [0, 0, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn a_written_explanation_is_the_text_of_the_contributions() {
+        let cfg = LinkConfig::from_toml(
+            "[[field]]\ncolumn = \"first\"\nkind = \"name\"\ntf = true\n\
+             [[field]]\ncolumn = \"dob\"\nkind = \"date\"\n\
+             [[blocking]]\non = [\"first\"]\n",
+        )
+        .unwrap();
+        let mut d = Dataset::new(&cfg);
+        d.push("1", 0, &["Ann", "1990-05-07"]);
+        d.push("2", 0, &["Anne", "1990-07-05"]);
+        d.push("3", 0, &["Ann", ""]);
+        let field = |column: &str, kind: Kind, tf: bool| {
+            let n = kind.level_labels().len();
+            FieldModel {
+                column: column.into(),
+                kind,
+                tf,
+                m: (1..=n).map(|i| i as f64 / 30.0).collect(),
+                u: (1..=n).rev().map(|i| i as f64 / 30.0).collect(),
+            }
+        };
+        let model = Model {
+            fields: vec![
+                field("first", Kind::Name, true),
+                field("dob", Kind::Date, false),
+            ],
+            lambda: 0.01,
+        };
+        let mut buf = vec![None; 2];
+        for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+            let mut out = String::new();
+            model.write_explanation(&d, a, b, &mut buf, &mut out);
+            assert_eq!(out, explanation_text(&model.explain(&d, a, b)));
+        }
+        let mut out = String::new();
+        model.write_explanation(&d, 0, 1, &mut buf, &mut out);
+        assert!(
+            out.starts_with("first=lev1(") && out.contains("; dob=swap("),
+            "{out}"
+        );
     }
 
     #[test]

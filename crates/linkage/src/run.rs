@@ -11,9 +11,7 @@ use rayon::prelude::*;
 use crate::config::{ConfigError, LinkConfig};
 use crate::csvio::{InputError, load, read_header};
 use crate::data::Dataset;
-use crate::model::{
-    Linker, Progress, build_blocks, cluster, explanation_text, probability, weight_of,
-};
+use crate::model::{Linker, Progress, build_blocks, cluster, probability, weight_of};
 
 /// What `--output` receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,13 +237,24 @@ fn write_output(
                         let mut cw = csv::WriterBuilder::new()
                             .has_headers(false)
                             .from_writer(Vec::with_capacity(chunk.len() * 160));
+                        let mut buf = vec![None; linker.model.fields.len()];
+                        let (mut prob, mut weight, mut expl) =
+                            (String::new(), String::new(), String::new());
                         for p in chunk {
-                            let expl = explanation_text(&linker.model.explain(data, p.a, p.b));
+                            use std::fmt::Write as _;
+                            prob.clear();
+                            weight.clear();
+                            expl.clear();
+                            let _ = write!(prob, "{:.6}", probability(f64::from(p.weight)));
+                            let _ = write!(weight, "{:.3}", p.weight);
+                            linker
+                                .model
+                                .write_explanation(data, p.a, p.b, &mut buf, &mut expl);
                             cw.write_record([
                                 &*data.ids[p.a as usize],
                                 &*data.ids[p.b as usize],
-                                &format!("{:.6}", probability(f64::from(p.weight))),
-                                &format!("{:.3}", p.weight),
+                                &prob,
+                                &weight,
                                 &expl,
                             ])?;
                         }
