@@ -19,6 +19,7 @@ pub mod routes;
 pub mod sms;
 pub mod state;
 pub mod tips;
+pub mod voice;
 pub mod web;
 pub mod webhooks;
 

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod calls;
 pub mod cases;
 pub mod contacts;
 pub mod directory;

@@ -70,6 +70,10 @@ use utoipa::OpenApi;
         super::linkage::component,
         super::linkage::decide,
         super::linkage::possible_matches,
+        super::calls::list,
+        super::calls::take,
+        super::calls::get_log,
+        super::calls::put_log,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

@@ -1,6 +1,7 @@
 //! Staff pages: server-rendered HTML from compile-time checked templates.
 
 pub mod admin;
+pub mod calls;
 pub mod cases;
 pub mod contacts;
 pub mod directory;
@@ -54,6 +55,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),
     ("Tips", "/tips", Action::CaseRead),
+    ("Calls", "/calls", Action::ChannelConsole),
 ];
 
 /// What the layout shows around every signed-in page.

@@ -17,3 +17,4 @@ mod screening;
 mod serve;
 mod sms;
 mod tips;
+mod voice;
