@@ -29,15 +29,15 @@ measure() { # label, command...: prints label, wall seconds, peak MB
 
 for set in febrl3 febrl4 people; do
   case $set in
-    febrl3) L=(--input "$WORK/data/febrl3.csv" --config "$HERE/febrl.toml"); T=("$WORK/data/febrl3.csv");;
-    febrl4) L=(--input "$WORK/data/febrl4a.csv" --input-b "$WORK/data/febrl4b.csv" --config "$HERE/febrl.toml"); T=("$WORK/data/febrl4a.csv" "$WORK/data/febrl4b.csv");;
-    people) L=(--input "$WORK/data/people.csv" --config "$HERE/people.toml"); T=("$WORK/data/people.csv");;
+    febrl3) CFG=$HERE/febrl.toml; L=(--input "$WORK/data/febrl3.csv"); T=("$WORK/data/febrl3.csv");;
+    febrl4) CFG=$HERE/febrl.toml; L=(--input "$WORK/data/febrl4a.csv" --input-b "$WORK/data/febrl4b.csv"); T=("$WORK/data/febrl4a.csv" "$WORK/data/febrl4b.csv");;
+    people) CFG=$HERE/people.toml; L=(--input "$WORK/data/people.csv"); T=("$WORK/data/people.csv");;
   esac
   echo "== $set"
-  measure "$set-lantern" "${LINK[@]}" "${L[@]}" --id rec_id --output "$WORK/out/$set-lantern-pairs.csv"
+  measure "$set-lantern" "${LINK[@]}" "${L[@]}" --config "$CFG" --id rec_id --output "$WORK/out/$set-lantern-pairs.csv"
   "$PY" "$HERE/evaluate.py" "$WORK/out/$set-lantern-pairs.csv" "${T[@]}"
   for mode in default capped; do
-    measure "$set-splink-$mode" "$PY" "$HERE/splink_run.py" "$set" "$WORK/data" "$WORK/out/$set-splink-$mode.csv" "$mode"
+    measure "$set-splink-$mode" "$PY" "$HERE/splink_run.py" "$set" "$WORK/data" "$WORK/out/$set-splink-$mode.csv" "$mode" "$CFG"
     [ -f "$WORK/out/$set-splink-$mode.csv" ] && "$PY" "$HERE/evaluate.py" "$WORK/out/$set-splink-$mode.csv" "${T[@]}"
   done
 done

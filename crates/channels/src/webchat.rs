@@ -253,6 +253,11 @@ impl ChatHub {
             .map(|p| p + 1)
     }
 
+    /// The chats waiting at a hotline, longest-waiting first (position 1 first).
+    pub fn queue(&self, hotline: HotlineId) -> impl Iterator<Item = ChatId> + '_ {
+        self.queues.get(&hotline).into_iter().flatten().copied()
+    }
+
     /// How many chats wait at a hotline.
     pub fn waiting(&self, hotline: HotlineId) -> usize {
         self.queues.get(&hotline).map_or(0, VecDeque::len)
@@ -542,6 +547,22 @@ pub enum ServerFrame {
         /// The chat.
         chat: ChatId,
     },
+    /// A chat is now the receiving advocate's (accepted or transferred to them): what the console shows.
+    Assigned {
+        /// The chat.
+        chat: ChatId,
+        /// The language chosen before the chat.
+        language: Lang,
+        /// The answer to the safety question.
+        safe_to_chat: SafeToChat,
+        /// The chat's contact in storage, to link it to a case.
+        contact: String,
+    },
+    /// How many chats wait at the advocate's hotline.
+    Waiting {
+        /// The count.
+        count: usize,
+    },
     /// A frame was refused.
     Error {
         /// A stable code (`not_json`, `unknown_type`, `invalid`, `too_large`, or a chat error).
@@ -645,6 +666,7 @@ mod tests {
         assert_eq!(hub.position(b), Some(1));
         assert_eq!(hub.position(a), None);
         assert_eq!(hub.waiting(hotline()), 1);
+        assert_eq!(hub.queue(hotline()).collect::<Vec<_>>(), vec![b]);
     }
 
     #[test]

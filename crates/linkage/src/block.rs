@@ -61,11 +61,25 @@ pub fn key_of<'a>(rule: &Rule, text: impl Fn(usize) -> Option<&'a str>) -> Optio
     Some(h)
 }
 
-/// A rule's key for every record of a dataset (`None` for records the rule cannot block).
+/// A rule's key for every record of a dataset (`None` for records the rule cannot block). Whole
+/// values are keyed by their interned codes (one code per normalised value), prefixes by their text;
+/// these keys are only compared with each other, never with [`key_of`]'s.
 pub fn record_keys(data: &Dataset, rule: &Rule) -> Vec<Option<u64>> {
+    let whole = rule.terms.iter().all(|t| t.prefix.is_none());
     (0..data.len())
         .into_par_iter()
         .map(|r| {
+            if whole {
+                let mut h = 0x9E37_79B9_7F4A_7C15u64;
+                for t in &rule.terms {
+                    let c = data.columns[t.field].codes[r];
+                    if c == 0 {
+                        return None;
+                    }
+                    h = hash_bytes(h, &c.to_le_bytes());
+                }
+                return Some(h);
+            }
             key_of(rule, |f| {
                 let col = &data.columns[f];
                 let c = col.codes[r];
@@ -90,14 +104,20 @@ impl Blocks {
     /// Groups the records of `data` by `rule`.
     pub fn build(data: &Dataset, rule: &Rule) -> Self {
         let keys = record_keys(data, rule);
-        let mut order: Vec<u32> = (0..data.len() as u32)
-            .filter(|&r| keys[r as usize].is_some())
+        // Sorted as one contiguous array of (key, source in the top bit | record).
+        let mut keyed: Vec<(u64, u32)> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(r, k)| {
+                k.map(|k| (k, (u32::from(data.sources[r].min(1)) << 31) | r as u32))
+            })
             .collect();
-        order.par_sort_unstable_by_key(|&r| (keys[r as usize], data.sources[r as usize], r));
+        keyed.par_sort_unstable();
+        let order: Vec<u32> = keyed.iter().map(|&(_, t)| t & 0x7FFF_FFFF).collect();
         let mut bounds = Vec::new();
         let mut start = 0usize;
-        for i in 1..=order.len() {
-            if i == order.len() || keys[order[i] as usize] != keys[order[start] as usize] {
+        for i in 1..=keyed.len() {
+            if i == keyed.len() || keyed[i].0 != keyed[start].0 {
                 if i - start >= 2 {
                     bounds.push((start as u32, i as u32));
                 }

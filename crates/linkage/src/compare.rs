@@ -240,25 +240,41 @@ fn address_token(token: &str) -> &str {
         "hwy" => "highway",
         "cres" => "crescent",
         "apt" | "unit" | "flat" | "#" => "unit",
-        "n" => "north",
-        "s" => "south",
-        "e" => "east",
-        "w" => "west",
+        // Single letters are left alone: in typed addresses "s treet" is more often a stray space
+        // than "south".
         other => other,
     }
 }
 
-/// Splits an address into normalised, sorted, de-duplicated tokens.
-pub fn address_tokens(raw: &str) -> Vec<String> {
+/// Splits an address into normalised words, in order ("St" and "Street" are one word).
+pub fn address_words(raw: &str) -> Vec<String> {
     let lower = raw.to_lowercase();
-    let mut tokens: Vec<String> = lower
+    lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
         .map(|t| address_token(t).to_string())
-        .collect();
+        .collect()
+}
+
+/// Splits an address into normalised, sorted, de-duplicated tokens.
+pub fn address_tokens(raw: &str) -> Vec<String> {
+    let mut tokens = address_words(raw);
     tokens.sort();
     tokens.dedup();
     tokens
+}
+
+/// Levenshtein distance of two strings with their spaces left out (so that "sanf ord place" and
+/// "sanford place" are one edit apart), or `None` when it exceeds `max`.
+pub fn levenshtein_compact(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<u8> = a.bytes().filter(|&c| c != b' ').collect();
+    let b: Vec<u8> = b.bytes().filter(|&c| c != b' ').collect();
+    if a.is_ascii() && b.is_ascii() {
+        levenshtein_bounded(&a, &b, max)
+    } else {
+        let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        levenshtein_str(&a, &b, max)
+    }
 }
 
 /// Words too common in business names to tell two businesses apart.
@@ -407,6 +423,14 @@ mod tests {
         let a = address_tokens("12 Main St, Apt 4");
         let b = address_tokens("12 main street unit 4");
         assert_eq!(token_jaccard(&a, &b), 1.0);
+        assert_eq!(
+            levenshtein_compact("yarra s treet", "yarra street", 2),
+            Some(0)
+        );
+        assert_eq!(
+            levenshtein_compact("sanf ord place", "sanford xplace", 2),
+            Some(1)
+        );
     }
 
     #[test]

@@ -9,17 +9,19 @@ use serde::Deserialize;
 pub enum Kind {
     /// Equal or not.
     Exact,
-    /// Personal names: exact, one edit, Jaro-Winkler >= 0.92, >= 0.80, else.
+    /// Personal names: exact, one edit, Jaro-Winkler >= 0.92, >= 0.88, >= 0.80, else.
     Name,
     /// Identifiers and codes with typos: exact, one edit, two edits, else.
     Code,
-    /// Phone numbers normalised to E.164: exact, same last 8 digits or one edit, else.
+    /// Phone numbers normalised to E.164: exact, same last 8 digits or one edit, same last 7, else.
     Phone,
-    /// Dates: exact, one typed character apart, within 31 days, within a year, else.
+    /// Dates: exact, one typed character apart, day and month swapped, within 31 days, within a
+    /// year, else.
     Date,
     /// Ages in years: exact, within 1, within 3, else.
     Age,
-    /// Street addresses by token overlap: exact, Jaccard >= 0.6, >= 0.3, else.
+    /// Street addresses by token overlap: exact, Jaccard >= 0.6 or two edits apart ignoring
+    /// spaces, Jaccard >= 0.3, else.
     Address,
     /// Business names with common words discounted: exact core, Jaro-Winkler >= 0.9, shared word, else.
     Business,
@@ -30,10 +32,10 @@ impl Kind {
     pub fn level_labels(self) -> &'static [&'static str] {
         match self {
             Kind::Exact => &["else", "exact"],
-            Kind::Name => &["else", "jw80", "jw92", "lev1", "exact"],
+            Kind::Name => &["else", "jw80", "jw88", "jw92", "lev1", "exact"],
             Kind::Code => &["else", "lev2", "lev1", "exact"],
-            Kind::Phone => &["else", "near", "exact"],
-            Kind::Date => &["else", "year", "month", "typo", "exact"],
+            Kind::Phone => &["else", "last7", "near", "exact"],
+            Kind::Date => &["else", "year", "month", "swap", "typo", "exact"],
             Kind::Age => &["else", "within3", "within1", "exact"],
             Kind::Address => &["else", "overlap30", "overlap60", "exact"],
             Kind::Business => &["else", "shared_word", "jw90", "exact"],
@@ -79,13 +81,14 @@ pub struct LinkConfig {
     /// Calling code for phone numbers written without one (e.g. "1", "44", "61").
     #[serde(default = "default_country")]
     pub default_country: String,
-    /// Random record pairs drawn to estimate u-probabilities.
+    /// Random record pairs drawn to estimate the u-probabilities of the levels below exact agreement
+    /// (exact agreement is counted from value frequencies).
     #[serde(default = "default_u_pairs")]
     pub u_sample_pairs: usize,
     /// At most this many blocked pairs per rule feed expectation-maximisation.
     #[serde(default = "default_em_pairs")]
     pub em_max_pairs: usize,
-    /// Iterations of expectation-maximisation.
+    /// At most this many iterations of expectation-maximisation (it stops earlier on convergence).
     #[serde(default = "default_em_iterations")]
     pub em_iterations: usize,
     /// Seed for sampling, so runs are repeatable.
@@ -100,13 +103,13 @@ fn default_country() -> String {
     "1".to_string()
 }
 fn default_u_pairs() -> usize {
-    1_000_000
+    200_000
 }
 fn default_em_pairs() -> usize {
-    500_000
+    200_000
 }
 fn default_em_iterations() -> usize {
-    25
+    200
 }
 
 /// Why settings could not be used.
@@ -308,7 +311,7 @@ on = ["first[..3]", "dob"]
         let cfg = LinkConfig::from_toml(GOOD).unwrap();
         assert_eq!(cfg.fields.len(), 2);
         assert_eq!(cfg.threshold, 0.8);
-        assert_eq!(cfg.em_iterations, 25);
+        assert_eq!(cfg.em_iterations, 200);
     }
 
     #[test]

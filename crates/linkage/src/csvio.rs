@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, LinkConfig};
-use crate::data::Dataset;
+use crate::data::{Dataset, RawColumn};
 
 /// Why an input could not be read. Nothing is linked when any of these occurs.
 #[derive(Debug, thiserror::Error)]
@@ -133,12 +133,16 @@ pub fn load(
         .collect::<Result<_, _>>()?;
     let mut rd = open(path)?;
     let mut rec = csv::StringRecord::new();
-    let mut n = 0;
+    let mut ids: Vec<Box<str>> = Vec::new();
+    let mut raw = vec![RawColumn::default(); at.len()];
     while rd.read_record(&mut rec).map_err(|e| map_csv(path, e))? {
-        let vals: Vec<&str> = at.iter().map(|&i| &rec[i]).collect();
-        data.push(rec[id_at].trim(), source, &vals);
-        n += 1;
+        for (col, &i) in raw.iter_mut().zip(&at) {
+            col.push(&rec[i]);
+        }
+        ids.push(rec[id_at].trim().into());
     }
+    let n = ids.len();
+    data.extend(ids, source, &raw);
     if n == 0 {
         return Err(InputError::Empty {
             path: path.to_path_buf(),

@@ -3,11 +3,41 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::compare::{
-    address_tokens, business_core, jaro_winkler_str, levenshtein_str, normalise_phone,
-    normalise_text, parse_date_days, token_jaccard,
+    address_words, business_core, jaro_winkler_str, levenshtein_compact, levenshtein_str,
+    normalise_phone, normalise_text, parse_date_days, token_jaccard,
 };
 use crate::config::{Kind, LinkConfig};
+
+/// A quick, unkeyed hash (FNV-1a over the bytes, then mixed) for interning tables: the values are
+/// the user's own data, read once, so hash flooding is no concern here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+/// The hasher of [`FastHash`].
+#[derive(Debug, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_bytes(self.0, bytes);
+    }
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
 
 /// A distinct value of one field, prepared for comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +61,8 @@ pub struct Column {
     pub values: Vec<Value>,
     /// How many records hold each distinct value.
     pub counts: Vec<u32>,
-    lookup: HashMap<Box<str>, u32>,
-    tokens: HashMap<Box<str>, u32>,
+    lookup: HashMap<Box<str>, u32, FastHash>,
+    tokens: HashMap<Box<str>, u32, FastHash>,
     /// Records with a value in this field.
     pub present: u32,
 }
@@ -61,11 +91,15 @@ fn prepare(kind: Kind, raw: &str, country: &str) -> Option<(String, i32, Vec<Str
             (text, n, Vec::new())
         }
         Kind::Address => {
-            let toks = address_tokens(&text);
-            if toks.is_empty() {
+            let words = address_words(&text);
+            if words.is_empty() {
                 return None;
             }
-            (toks.join(" "), i32::MIN, toks)
+            let text = words.join(" ");
+            let mut toks = words;
+            toks.sort();
+            toks.dedup();
+            (text, i32::MIN, toks)
         }
         Kind::Business => {
             let core = business_core(&text);
@@ -100,8 +134,8 @@ impl Column {
             codes: Vec::new(),
             values: Vec::new(),
             counts: Vec::new(),
-            lookup: HashMap::new(),
-            tokens: HashMap::new(),
+            lookup: HashMap::default(),
+            tokens: HashMap::default(),
             present: 0,
         }
     }
@@ -134,7 +168,30 @@ impl Column {
 
     /// Adds one record's raw value (empty or unparseable as missing) and returns its code.
     pub fn push(&mut self, raw: &str, country: &str) -> u32 {
-        let code = match prepare(self.kind, raw, country) {
+        let code = self.intern(raw, country);
+        self.record(code);
+        code
+    }
+
+    /// Adds many records' raw values at once, preparing each distinct raw value only once.
+    pub fn extend<'a>(&mut self, raws: impl IntoIterator<Item = &'a str>, country: &str) {
+        let mut seen: HashMap<&'a str, u32, FastHash> = HashMap::default();
+        for raw in raws {
+            let code = match seen.get(raw) {
+                Some(&c) => c,
+                None => {
+                    let c = self.intern(raw, country);
+                    seen.insert(raw, c);
+                    c
+                }
+            };
+            self.record(code);
+        }
+    }
+
+    /// The code of a raw value (0 when empty or unparseable), interning it when new; not counted.
+    fn intern(&mut self, raw: &str, country: &str) -> u32 {
+        match prepare(self.kind, raw, country) {
             None => 0,
             Some((text, num, toks)) => {
                 if let Some(&code) = self.lookup.get(text.as_str()) {
@@ -160,13 +217,16 @@ impl Column {
                     code
                 }
             }
-        };
+        }
+    }
+
+    /// Appends one record's code and counts it.
+    fn record(&mut self, code: u32) {
         if code != 0 {
             self.counts[code as usize - 1] += 1;
             self.present += 1;
         }
         self.codes.push(code);
-        code
     }
 
     /// The prepared value of a non-zero code.
@@ -177,6 +237,41 @@ impl Column {
     /// The share of records holding a value (term frequency), for a non-zero code.
     pub fn frequency(&self, code: u32) -> f64 {
         f64::from(self.counts[code as usize - 1]) / f64::from(self.present.max(1))
+    }
+}
+
+/// One field's raw values, read from a file: all in one buffer.
+#[derive(Debug, Clone, Default)]
+pub struct RawColumn {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl RawColumn {
+    /// Appends a value.
+    pub fn push(&mut self, value: &str) {
+        self.buf.push_str(value);
+        self.ends.push(self.buf.len());
+    }
+
+    /// The values in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&e| {
+            let s = &self.buf[start..e];
+            start = e;
+            s
+        })
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 }
 
@@ -202,10 +297,12 @@ pub fn level(kind: Kind, a: &Value, b: &Value) -> u8 {
         Kind::Exact => 0,
         Kind::Name => {
             if levenshtein_str(x, y, 1).is_some() {
-                3
+                4
             } else {
                 let jw = jaro_winkler_str(x, y);
                 if jw >= 0.92 {
+                    3
+                } else if jw >= 0.88 {
                     2
                 } else if jw >= 0.80 {
                     1
@@ -220,8 +317,12 @@ pub fn level(kind: Kind, a: &Value, b: &Value) -> u8 {
             _ => 0,
         },
         Kind::Phone => {
-            let tail = |s: &str| s.len().saturating_sub(8);
-            if x[tail(x)..] == y[tail(y)..] || levenshtein_str(x, y, 1).is_some() {
+            fn tail(s: &str, n: usize) -> &str {
+                &s[s.len().saturating_sub(n)..]
+            }
+            if tail(x, 8) == tail(y, 8) || levenshtein_str(x, y, 1).is_some() {
+                2
+            } else if tail(x, 7) == tail(y, 7) {
                 1
             } else {
                 0
@@ -229,6 +330,8 @@ pub fn level(kind: Kind, a: &Value, b: &Value) -> u8 {
         }
         Kind::Date => {
             if levenshtein_str(x, y, 1).is_some() {
+                4
+            } else if day_month_swapped(x, y) {
                 3
             } else if a.num != i32::MIN && b.num != i32::MIN {
                 let d = (a.num - b.num).abs();
@@ -256,7 +359,7 @@ pub fn level(kind: Kind, a: &Value, b: &Value) -> u8 {
         }
         Kind::Address => {
             let j = token_jaccard(&a.tokens, &b.tokens);
-            if j >= 0.6 {
+            if j >= 0.6 || levenshtein_compact(x, y, 2).is_some() {
                 2
             } else if j >= 0.3 {
                 1
@@ -274,6 +377,12 @@ pub fn level(kind: Kind, a: &Value, b: &Value) -> u8 {
             }
         }
     }
+}
+
+/// Whether two dates written `YYYYMMDD` have the same year and the day and month swapped.
+fn day_month_swapped(x: &str, y: &str) -> bool {
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    x.len() == 8 && y.len() == 8 && x[..4] == y[..4] && x[4..6] == y[6..8] && x[6..8] == y[4..6]
 }
 
 /// FNV-1a hash of a string, used for blocking keys.
@@ -323,6 +432,18 @@ impl Dataset {
         self.ids.push(id.into());
         self.sources.push(source);
         n
+    }
+
+    /// Adds many records of one source at once: their ids and, per configured field in order, a
+    /// column of raw values (one per id). Fields are prepared in parallel.
+    pub fn extend(&mut self, ids: Vec<Box<str>>, source: u8, raw: &[RawColumn]) {
+        let country = self.country.as_str();
+        self.columns
+            .par_iter_mut()
+            .zip(raw)
+            .for_each(|(col, raw)| col.extend(raw.iter(), country));
+        self.sources.extend(std::iter::repeat_n(source, ids.len()));
+        self.ids.extend(ids);
     }
 
     /// Number of records.
@@ -383,11 +504,57 @@ mod tests {
             num: i32::MIN,
             tokens: Box::new([]),
         };
-        assert_eq!(level(Kind::Name, &v("smith"), &v("smith")), 4);
-        assert_eq!(level(Kind::Name, &v("smith"), &v("smyth")), 3);
-        assert_eq!(level(Kind::Name, &v("alexander"), &v("alexandra")), 2);
-        assert_eq!(level(Kind::Name, &v("jonathan"), &v("jonothon")), 1);
+        assert_eq!(level(Kind::Name, &v("smith"), &v("smith")), 5);
+        assert_eq!(level(Kind::Name, &v("smith"), &v("smyth")), 4);
+        assert_eq!(level(Kind::Name, &v("alexander"), &v("alexandra")), 3);
+        assert_eq!(level(Kind::Name, &v("jonathan"), &v("jonothon")), 2);
+        assert_eq!(level(Kind::Name, &v("dwayne"), &v("duane")), 1);
         assert_eq!(level(Kind::Name, &v("smith"), &v("jones")), 0);
+    }
+
+    #[test]
+    fn date_and_phone_levels_catch_swaps_and_shared_endings() {
+        let v = |s: &str| {
+            let mut col = Column::new(Kind::Date);
+            let c = col.push(s, "1");
+            col.value(c).clone()
+        };
+        let lv =
+            |a: &str, b: &str| Kind::Date.level_labels()[level(Kind::Date, &v(a), &v(b)) as usize];
+        assert_eq!(lv("1990-05-07", "1990-07-05"), "swap");
+        assert_eq!(lv("1990-05-07", "1990-05-08"), "typo");
+        assert_eq!(lv("1990-05-07", "1990-05-28"), "month");
+        assert_eq!(lv("1990-05-07", "1991-02-01"), "year");
+        let p = |s: &str| {
+            let mut col = Column::new(Kind::Phone);
+            let c = col.push(s, "1");
+            col.value(c).clone()
+        };
+        let lp = |a: &str, b: &str| {
+            Kind::Phone.level_labels()[level(Kind::Phone, &p(a), &p(b)) as usize]
+        };
+        assert_eq!(lp("415-555-0199", "415-555-0190"), "near");
+        assert_eq!(lp("415-555-0199", "212-555-0199"), "last7");
+        assert_eq!(lp("415-555-0199", "212-444-0199"), "else");
+    }
+
+    #[test]
+    fn bulk_loading_gives_the_codes_and_counts_of_one_by_one_loading() {
+        let raws = ["Ann", "", "ann ", "Bob", "ANN", "bob", "  "];
+        let mut one = Column::new(Kind::Name);
+        for r in raws {
+            one.push(r, "1");
+        }
+        let mut raw = RawColumn::default();
+        for r in raws {
+            raw.push(r);
+        }
+        let mut bulk = Column::new(Kind::Name);
+        bulk.extend(raw.iter(), "1");
+        assert_eq!(bulk.codes, one.codes);
+        assert_eq!(bulk.codes, [1, 0, 1, 2, 1, 2, 0]);
+        assert_eq!(bulk.counts, one.counts);
+        assert_eq!(bulk.present, 5);
     }
 
     #[test]

@@ -170,7 +170,35 @@ pub fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Estimates u-probabilities from `pairs` random record pairs (across sources when linking).
+/// The share of random record pairs (both with a value; across sources when linking) that agree
+/// exactly on a column, counted from its value frequencies rather than sampled.
+pub fn exact_share(data: &Dataset, field: usize) -> f64 {
+    let col = &data.columns[field];
+    if data.is_link() {
+        let mut per = vec![[0u64; 2]; col.values.len()];
+        for (&c, &s) in col.codes.iter().zip(&data.sources) {
+            if c != 0 {
+                per[c as usize - 1][usize::from(s.min(1))] += 1;
+            }
+        }
+        let (a, b) = per
+            .iter()
+            .fold((0u64, 0u64), |(a, b), p| (a + p[0], b + p[1]));
+        let same: f64 = per.iter().map(|p| p[0] as f64 * p[1] as f64).sum();
+        same / (a as f64 * b as f64).max(1.0)
+    } else {
+        let n = f64::from(col.present);
+        let same: f64 = col
+            .counts
+            .iter()
+            .map(|&c| f64::from(c) * (f64::from(c) - 1.0))
+            .sum();
+        same / (n * (n - 1.0)).max(1.0)
+    }
+}
+
+/// Estimates u-probabilities: exact agreement from value frequencies ([`exact_share`]), the other
+/// levels from `pairs` random record pairs (across sources when linking) that disagree exactly.
 pub fn estimate_u(data: &Dataset, pairs: usize, seed: u64) -> Vec<Vec<f64>> {
     let n = data.len() as u64;
     let nf = data.columns.len();
@@ -178,18 +206,20 @@ pub fn estimate_u(data: &Dataset, pairs: usize, seed: u64) -> Vec<Vec<f64>> {
     let a_count = data.sources.iter().filter(|&&s| s == 0).count() as u64;
     let chunks = 64usize;
     let per = pairs.div_ceil(chunks);
+    let zero = || -> Vec<Vec<u64>> {
+        data.columns
+            .iter()
+            .map(|col| vec![0; col.kind.level_labels().len()])
+            .collect()
+    };
     let counts = (0..chunks)
         .into_par_iter()
         .map(|c| {
             let mut st = seed ^ (c as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
-            let mut counts: Vec<Vec<u64>> = data
-                .columns
-                .iter()
-                .map(|col| vec![0; col.kind.level_labels().len()])
-                .collect();
+            let mut counts = zero();
             let mut buf = vec![None; nf];
             let mut done = 0;
-            while done < per && n >= 2 {
+            while done < per && n >= 2 && (!link || (a_count > 0 && a_count < n)) {
                 // Records are stored source 0 first when linking, so the two ranges are contiguous.
                 let (a, b) = if link {
                     let a = splitmix(&mut st) % a_count;
@@ -211,29 +241,28 @@ pub fn estimate_u(data: &Dataset, pairs: usize, seed: u64) -> Vec<Vec<f64>> {
             }
             counts
         })
-        .reduce(
-            || {
-                data.columns
-                    .iter()
-                    .map(|col| vec![0; col.kind.level_labels().len()])
-                    .collect()
-            },
-            |mut x, y| {
-                for (a, b) in x.iter_mut().zip(y) {
-                    for (p, q) in a.iter_mut().zip(b) {
-                        *p += q;
-                    }
+        .reduce(zero, |mut x, y| {
+            for (a, b) in x.iter_mut().zip(y) {
+                for (p, q) in a.iter_mut().zip(b) {
+                    *p += q;
                 }
-                x
-            },
-        );
+            }
+            x
+        });
     counts
         .iter()
-        .map(|c| {
-            let total: u64 = c.iter().sum();
-            c.iter()
-                .map(|&k| (k as f64 + 1.0) / (total as f64 + c.len() as f64))
-                .collect()
+        .enumerate()
+        .map(|(f, c)| {
+            let top = c.len() - 1;
+            let exact = exact_share(data, f).clamp(1e-9, 0.5);
+            let below = &c[..top];
+            let total: u64 = below.iter().sum();
+            let mut u: Vec<f64> = below
+                .iter()
+                .map(|&k| (1.0 - exact) * (k as f64 + 0.5) / (total as f64 + 0.5 * top as f64))
+                .collect();
+            u.push(exact);
+            u
         })
         .collect()
 }
@@ -247,8 +276,9 @@ fn initial_m(levels: usize) -> Vec<f64> {
 }
 
 /// Expectation-maximisation of m-probabilities and the match prior over weighted comparison
-/// patterns, with u fixed. Fields with `skip[f]` (fixed by blocking) are left out and keep their
-/// starting m. Returns `(m, lambda)`.
+/// patterns, with u fixed, until no probability moves by more than 1e-6 or after `iterations`.
+/// Fields with `skip[f]` (fixed by blocking) are left out and keep their starting m. Returns
+/// `(m, lambda)`.
 pub fn em(
     patterns: &HashMap<u64, f64>,
     u: &[Vec<f64>],
@@ -284,7 +314,9 @@ pub fn em(
         if total == 0.0 {
             break;
         }
-        lambda = (matched / total).clamp(1e-6, 1.0 - 1e-6);
+        let next = (matched / total).clamp(1e-6, 1.0 - 1e-6);
+        let mut moved = (next - lambda).abs();
+        lambda = next;
         for f in 0..u.len() {
             if skip[f] {
                 continue;
@@ -292,11 +324,18 @@ pub fn em(
             let s: f64 = acc[f].iter().sum();
             if s > 0.0 {
                 let len = acc[f].len() as f64;
-                m[f] = acc[f]
+                let new: Vec<f64> = acc[f]
                     .iter()
                     .map(|x| (x + 1e-6) / (s + 1e-6 * len))
                     .collect();
+                for (a, b) in new.iter().zip(&m[f]) {
+                    moved = moved.max((a - b).abs());
+                }
+                m[f] = new;
             }
+        }
+        if moved < 1e-6 {
+            break;
         }
     }
     (m, lambda)
@@ -337,7 +376,7 @@ pub struct Scored {
 
 /// Builds each rule's groups over `data`.
 pub fn build_blocks(data: &Dataset, rules: &[Rule]) -> Vec<Blocks> {
-    rules.iter().map(|r| Blocks::build(data, r)).collect()
+    rules.par_iter().map(|r| Blocks::build(data, r)).collect()
 }
 
 fn pair_hash(a: u32, b: u32, seed: u64) -> u64 {
@@ -460,7 +499,12 @@ impl Linker {
             if total == 0.0 {
                 break;
             }
-            lambda = (matched / total).clamp(1e-9, 1.0 - 1e-9);
+            let next = (matched / total).clamp(1e-9, 1.0 - 1e-9);
+            let moved = (next - lambda).abs();
+            lambda = next;
+            if moved < 1e-9 {
+                break;
+            }
         }
         // As a prior over all record pairs (like Splink's), so probabilities mean the same thing
         // whatever the blocking: expected matches among candidates over all possible pairs.

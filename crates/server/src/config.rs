@@ -34,6 +34,27 @@ pub struct Settings {
     pub tips: TipSettings,
     /// The voice line: Twilio's call webhooks.
     pub voice: VoiceSettings,
+    /// The web chat.
+    pub chat: ChatSettings,
+}
+
+/// The web chat: which hotline the public chat page reaches, and how many chats an advocate takes at once.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatSettings {
+    /// The slug of the hotline whose queue `/chat` joins.
+    pub hotline: String,
+    /// How many chats one advocate (or supervisor) may have open at once (at least 1).
+    pub advocate_limit: usize,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            hotline: "demo".into(),
+            advocate_limit: 3,
+        }
+    }
 }
 
 /// The anonymous web tip form at `/tip`.
@@ -412,6 +433,7 @@ impl Default for Settings {
             help_pages: HelpPageSettings::default(),
             tips: TipSettings::default(),
             voice: VoiceSettings::default(),
+            chat: ChatSettings::default(),
         }
     }
 }
@@ -522,6 +544,10 @@ impl Settings {
                 "VOICE_WEBHOOK_URL" => s.voice.webhook_url = v,
                 "VOICE_STATUS_URL" => s.voice.status_url = v,
                 "VOICE_QUEUE" => s.voice.queue = v,
+                "CHAT_HOTLINE" => s.chat.hotline = v,
+                "CHAT_ADVOCATE_LIMIT" => {
+                    s.chat.advocate_limit = v.parse().map_err(|_| bad("expected a number"))?
+                }
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
                 _ => return Err(bad("unknown setting; see `lantern default-config`")),
@@ -576,6 +602,12 @@ impl Settings {
             ));
         }
         self.voice.check()?;
+        if self.chat.advocate_limit < 1 {
+            return Err(ConfigError::Invalid(
+                "chat.advocate_limit",
+                "must be at least 1".into(),
+            ));
+        }
         self.sms.check()
     }
 
@@ -637,6 +669,12 @@ interval_minutes = 1440
 # The pages a person seeking help opens (web chat, tip form) have a quick exit: its button and the Escape
 # key replace the page, in place in the browser's history, with this neutral site.
 neutral_url = "https://www.weather.gov/"
+
+[chat]
+# The slug of the hotline whose queue the public chat page (/chat) joins.
+hotline = "demo"
+# How many chats one advocate or supervisor may have open at once in the chat console.
+advocate_limit = 3
 
 [sms]
 # log: record what would be sent and send nothing (demo, tests). twilio: send through Twilio's REST API.

@@ -6,7 +6,9 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod chat;
 pub mod config;
+pub mod dashboard;
 pub mod directory;
 pub mod error;
 pub mod intake;

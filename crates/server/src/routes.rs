@@ -88,6 +88,7 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::GET, "/insights", Staff(InsightsRead), || get(pages::insights::show)),
         r(M::GET, "/insights/{file}", Staff(InsightsRead), || get(pages::insights::csv)),
         r(M::GET, "/api/v1/insights/rollups", Staff(InsightsRead), || get(api::insights::rollups)),
+        r(M::GET, "/api/v1/insights/summary", Staff(InsightsRead), || get(api::dashboard::summary)),
         // Cross-case linkage: the network view, its runs and decisions, and possible matches at intake.
         r(M::GET, "/linkage", Staff(LinkageRead), || get(pages::linkage::show)),
         r(M::POST, "/linkage/run", Staff(LinkageRun), || post(pages::linkage::run)),
@@ -182,5 +183,16 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/calls/{id}/take", Staff(ChannelConsole), || post(api::calls::take)),
         r(M::GET, "/api/v1/contacts/{id}/call", Staff(CaseRead), || get(api::calls::get_log)),
         r(M::PUT, "/api/v1/contacts/{id}/call", Staff(ContactWrite), || put(api::calls::put_log)),
+        // The web chat: the help-seeker's page and socket (no account), the console, its socket and API.
+        r(M::GET, "/chat", Public, || get(pages::chat::help_page)),
+        r(M::GET, "/chat/socket", Public, || get(pages::chat::seeker_socket)),
+        r(M::GET, "/static/help/chat.js", Public, || get(pages::chat::chat_js)),
+        r(M::GET, "/static/chats.js", Public, || get(pages::chat::chats_js)),
+        r(M::GET, "/chats", Staff(ChannelConsole), || get(pages::chat::console)),
+        r(M::GET, "/chats/socket", Staff(ChannelConsole), || get(pages::chat::advocate_socket)),
+        r(M::GET, "/api/v1/chats", Staff(ChannelConsole), || get(api::chats::list)),
+        r(M::GET, "/api/v1/chats/staff", Staff(ChannelConsole), || get(api::chats::staff)),
+        r(M::GET, "/api/v1/chats/{id}", Staff(ChannelConsole), || get(api::chats::get)),
+        r(M::POST, "/api/v1/chats/{id}/link", Staff(ChannelConsole), || post(api::chats::link)),
     ]
 }

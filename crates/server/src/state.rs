@@ -27,13 +27,23 @@ pub struct AppState {
     pub sms: SmsLine,
     /// Each hotline's intake index of possible matches.
     pub linkage: Arc<crate::linkage::IntakeIndexes>,
+    /// Each hotline's dashboard figures in memory.
+    pub dashboard: Arc<crate::dashboard::DashboardCache>,
+    /// The web chat of this process.
+    pub chat: Arc<crate::chat::ChatService>,
 }
 
 impl AppState {
     /// State over a store with settings.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         let sms = SmsLine::from_settings(&settings.sms);
+        let chat = Arc::new(crate::chat::ChatService::new(
+            store.clone(),
+            &settings.chat.hotline,
+            settings.chat.advocate_limit,
+        ));
         AppState {
+            chat,
             store,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::new()),
@@ -41,6 +51,7 @@ impl AppState {
             directories: Arc::new(Directories::default()),
             sms,
             linkage: Arc::new(crate::linkage::IntakeIndexes::default()),
+            dashboard: Arc::new(crate::dashboard::DashboardCache::default()),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod calls;
 pub mod cases;
 pub mod channels;
+pub mod chat;
 pub mod crypto;
 pub mod directory;
 pub mod error;
@@ -27,6 +28,7 @@ pub use audit::{AuditCtx, AuditEvent, Verification};
 pub use calls::*;
 pub use cases::*;
 pub use channels::*;
+pub use chat::*;
 pub use crypto::Keyring;
 pub use directory::*;
 pub use error::{Result, StoreError};
@@ -58,6 +60,7 @@ pub trait Store:
     + LinkageStore
     + CallStore
     + RateLimitStore
+    + ChatStore
     + Send
     + Sync
     + std::fmt::Debug

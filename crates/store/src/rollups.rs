@@ -288,6 +288,9 @@ pub trait RollupStore: Send + Sync {
     async fn rollups(&self, hotline_id: &str, filter: &RollupFilter) -> Result<Vec<RollupCell>>;
     /// Recomputes a hotline's cells from its records in one transaction; returns how many cells it has.
     async fn rebuild_rollups(&self, ctx: &AuditCtx, hotline_id: &str) -> Result<u64>;
+    /// A number that grows with every committed change to a hotline's cells (0 before the first), so that
+    /// figures computed from them can be kept until it moves. One primary-key read.
+    async fn rollup_version(&self, hotline_id: &str) -> Result<i64>;
 }
 
 #[cfg(test)]

@@ -2184,6 +2184,69 @@ mod rollups {
             );
         }
     }
+
+    #[tokio::test]
+    async fn a_case_opened_with_a_contact_opens_when_the_contact_happened_never_later_than_now() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let jan_2024 = 1_704_067_200_000_000;
+            for (occurred, month) in [(jan_2024, Some("2024-01")), (now() + 86_400_000_000, None)] {
+                let mut c = contact(&a, None, false);
+                c.occurred_at_us = occurred;
+                c.open_case = Some(new_case(&a, "TX"));
+                let before = now();
+                let made = s.create_contact(&ctx(), &c).await.unwrap();
+                let case = s
+                    .case(&ctx(), &a, made.case_id.as_deref().unwrap())
+                    .await
+                    .unwrap();
+                match month {
+                    Some(m) => {
+                        assert_eq!(case.opened_at_us, occurred, "{:?}", s.backend());
+                        let cases = RollupFilter {
+                            metric: Some("cases".into()),
+                            ..RollupFilter::default()
+                        };
+                        let cells = s.rollups(&a, &cases).await.unwrap();
+                        assert_eq!(cells[0].key.month, m);
+                    }
+                    // A contact dated in the future does not open its case in the future.
+                    None => assert!(case.opened_at_us >= before && case.opened_at_us <= now()),
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_rollup_version_moves_with_every_change_to_a_hotlines_cells_and_only_then() {
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let b = hotline(s, "bravo").await;
+            assert_eq!(s.rollup_version(&a).await.unwrap(), 0);
+            s.create_contact(&ctx(), &contact(&a, None, false))
+                .await
+                .unwrap();
+            let v1 = s.rollup_version(&a).await.unwrap();
+            assert!(v1 > 0, "{:?}", s.backend());
+            // Reading moves nothing; another hotline's writes move only its own version.
+            s.rollups(&a, &RollupFilter::default()).await.unwrap();
+            s.create_contact(&ctx(), &contact(&b, None, false))
+                .await
+                .unwrap();
+            assert_eq!(s.rollup_version(&a).await.unwrap(), v1);
+            assert!(s.rollup_version(&b).await.unwrap() > 0);
+            s.create_contact(&ctx(), &contact(&a, None, false))
+                .await
+                .unwrap();
+            let v2 = s.rollup_version(&a).await.unwrap();
+            assert!(v2 > v1);
+            // A rebuild replaces the cells: figures held from before it are stale even if equal.
+            s.rebuild_rollups(&ctx(), &a).await.unwrap();
+            assert!(s.rollup_version(&a).await.unwrap() > v2);
+        }
+    }
 }
 
 // ---- cross-case linkage ----
@@ -2387,3 +2450,168 @@ async fn a_linkage_run_is_claimed_once_stores_its_links_and_decisions_label_pair
 
 #[path = "contract/calls.rs"]
 mod calls;
+// ---- the web chat ----
+
+fn chat_message(
+    chat_id: &str,
+    seq: i64,
+    author: &str,
+    text: &str,
+    change: Option<(&str, Option<&str>)>,
+) -> lantern_store::NewChatMessage {
+    lantern_store::NewChatMessage {
+        chat_id: chat_id.into(),
+        seq,
+        author: author.into(),
+        author_id: None,
+        text: text.into(),
+        change: change.map(|(state, advocate)| lantern_store::ChatStateChange {
+            state: state.into(),
+            advocate_id: advocate.map(str::to_owned),
+        }),
+    }
+}
+
+#[tokio::test]
+async fn a_chat_is_a_webchat_contact_whose_numbered_transcript_is_kept_encrypted_and_audited() {
+    for db in backends().await {
+        let s = &*db.store;
+        let a = hotline(s, "alpha").await;
+        let advocate = s
+            .create_user(&ctx(), &new_user(&a, "ana", Role::Advocate))
+            .await
+            .unwrap();
+        let id = uuid::Uuid::new_v4().to_string();
+        let chat = s
+            .open_chat(
+                &ctx(),
+                &lantern_store::NewChat {
+                    id: id.clone(),
+                    hotline_id: a.clone(),
+                    language: "es".into(),
+                    safe_to_chat: "unsure".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(chat.state, "waiting");
+        let contact = s.contact(&ctx(), &a, &chat.contact_id).await.unwrap();
+        assert_eq!(
+            (
+                contact.channel.as_str(),
+                contact.language.as_deref(),
+                contact.safe_to_talk.as_deref()
+            ),
+            ("webchat", Some("es"), Some("unsure"))
+        );
+
+        s.add_chat_message(
+            &ctx(),
+            &a,
+            &chat_message(&id, 1, "seeker", "mi jefe tiene mi pasaporte", None),
+        )
+        .await
+        .unwrap();
+        s.add_chat_message(
+            &ctx(),
+            &a,
+            &chat_message(
+                &id,
+                2,
+                "system",
+                "advocate_joined",
+                Some(("active", Some(&advocate.id))),
+            ),
+        )
+        .await
+        .unwrap();
+        let mut reply = chat_message(&id, 3, "advocate", "Estoy aquí para ayudar", None);
+        reply.author_id = Some(advocate.id.clone());
+        s.add_chat_message(&ctx(), &a, &reply).await.unwrap();
+        // A number already stored is refused and changes nothing.
+        assert!(matches!(
+            s.add_chat_message(&ctx(), &a, &chat_message(&id, 3, "seeker", "again", None))
+                .await,
+            Err(StoreError::Conflict { field: "seq" })
+        ));
+        assert!(matches!(
+            s.add_chat_message(&ctx(), &a, &chat_message(&id, 4, "nobody", "x", None))
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+
+        let active = s.list_chats(&ctx(), &a, Some("active"), 10).await.unwrap();
+        assert_eq!(active.len(), 1);
+        assert_eq!(active[0].advocate_id.as_deref(), Some(advocate.id.as_str()));
+
+        s.add_chat_message(
+            &ctx(),
+            &a,
+            &chat_message(&id, 4, "system", "ended", Some(("ended", None))),
+        )
+        .await
+        .unwrap();
+        let t = s.chat_transcript(&ctx(), &a, &id).await.unwrap();
+        assert_eq!(t.chat.state, "ended");
+        assert!(t.chat.ended_at_us.is_some());
+        assert_eq!(t.chat.advocate_id.as_deref(), Some(advocate.id.as_str()));
+        let lines: Vec<(i64, &str, &str)> = t
+            .messages
+            .iter()
+            .map(|m| (m.seq, m.author.as_str(), m.text.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (1, "seeker", "mi jefe tiene mi pasaporte"),
+                (2, "system", "advocate_joined"),
+                (3, "advocate", "Estoy aquí para ayudar"),
+                (4, "system", "ended"),
+            ]
+        );
+        assert!(s.list_chats(&ctx(), &a, None, 10).await.unwrap().is_empty());
+
+        // The contact joins a case like any other, and the chat shows it.
+        let case = s.create_case(&ctx(), &new_case(&a, "TX")).await.unwrap();
+        s.attach_contact(&ctx(), &a, &chat.contact_id, &case.id)
+            .await
+            .unwrap();
+        let t = s.chat_transcript(&ctx(), &a, &id).await.unwrap();
+        assert_eq!(t.chat.case_id.as_deref(), Some(case.id.as_str()));
+
+        let recent = s.recent_audit(&a, 30).await.unwrap();
+        for action in ["chat.open", "chat.message", "chat.read", "contact.create"] {
+            assert!(
+                recent.iter().any(|e| e.action == action),
+                "no {action} event"
+            );
+        }
+        // Another hotline sees none of it.
+        let b = hotline(s, "beta").await;
+        assert!(matches!(
+            s.chat_transcript(&ctx(), &b, &id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            s.add_chat_message(&ctx(), &b, &chat_message(&id, 9, "seeker", "x", None))
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            db.store.verify_audit().await.unwrap(),
+            Verification::Intact { .. }
+        ));
+        if db.store.backend() == Backend::Sqlite {
+            let dir = std::path::Path::new(&db.url).parent().unwrap().to_owned();
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                for needle in ["pasaporte", "Estoy aqu"] {
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                        "found {needle} in plaintext"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -11,7 +11,8 @@
 //! `--bodies FILE` takes one JSON body per line instead (requests cycle through them, each client
 //! starting at its own offset), so a benchmark can replay many different queries. `--signed-bodies FILE`
 //! takes lines of `SIGNATURE<TAB>BODY` and sends each body with its `X-Twilio-Signature`, for the SMS
-//! webhook.
+//! webhook. `--paths FILE` takes one request path per line (same method and body), for GET questions
+//! that differ only in their query string.
 
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
@@ -20,6 +21,7 @@ use tokio::net::TcpStream;
 struct Args {
     addr: String,
     path: String,
+    paths: Vec<String>,
     method: String,
     token: Option<String>,
     body: Vec<u8>,
@@ -35,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         addr: "127.0.0.1:8080".into(),
         path: "/healthz".into(),
+        paths: Vec::new(),
         method: "GET".into(),
         token: None,
         body: Vec::new(),
@@ -91,11 +94,27 @@ fn parse_args() -> Result<Args, String> {
                 }
                 a.method = "POST".into();
             }
+            "--paths" => {
+                let p = val()?;
+                let text = std::fs::read_to_string(&p).map_err(|e| format!("--paths {p}: {e}"))?;
+                a.paths = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if a.paths.iter().any(|l| !l.starts_with('/')) {
+                    return Err(format!("--paths {p}: every line must be a path starting with /"));
+                }
+                if a.paths.is_empty() {
+                    return Err(format!("--paths {p}: no lines"));
+                }
+            }
             "--content-type" => a.content_type = val()?,
             "--concurrency" => a.concurrency = val()?.parse().map_err(|_| "--concurrency: a number")?,
             "--requests" => a.requests = val()?.parse().map_err(|_| "--requests: a number")?,
             "--expect" => a.expect = val()?.parse().map_err(|_| "--expect: a status code")?,
-            "--help" | "-h" => return Err("usage: lantern-loadgen --addr HOST:PORT --path PATH [--method M] [--token T] [--body-file F | --bodies NDJSON | --signed-bodies TSV] [--content-type T] [--concurrency N] [--requests N] [--expect STATUS]".into()),
+            "--help" | "-h" => return Err("usage: lantern-loadgen --addr HOST:PORT --path PATH | --paths FILE [--method M] [--token T] [--body-file F | --bodies NDJSON | --signed-bodies TSV] [--content-type T] [--concurrency N] [--requests N] [--expect STATUS]".into()),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -115,11 +134,11 @@ async fn client(
         .map_err(|e| format!("connect {}: {e}", args.addr))?;
     stream.set_nodelay(true).ok();
     let mut stream = BufReader::new(stream);
-    let request_for = |body: &[u8], signature: Option<&str>| -> Vec<u8> {
+    let request_for = |path: &str, body: &[u8], signature: Option<&str>| -> Vec<u8> {
         let mut head = format!(
             "{} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
             args.method,
-            args.path,
+            path,
             args.addr,
             body.len()
         );
@@ -137,13 +156,18 @@ async fn client(
         request.extend_from_slice(body);
         request
     };
-    let requests: Vec<Vec<u8>> = if args.bodies.is_empty() {
-        vec![request_for(&args.body, None)]
+    let requests: Vec<Vec<u8>> = if !args.paths.is_empty() {
+        args.paths
+            .iter()
+            .map(|p| request_for(p, &args.body, None))
+            .collect()
+    } else if args.bodies.is_empty() {
+        vec![request_for(&args.path, &args.body, None)]
     } else {
         args.bodies
             .iter()
             .enumerate()
-            .map(|(i, b)| request_for(b, args.signatures.get(i).map(String::as_str)))
+            .map(|(i, b)| request_for(&args.path, b, args.signatures.get(i).map(String::as_str)))
             .collect()
     };
     let mut lat = Vec::with_capacity(n);

@@ -2,7 +2,9 @@
 
 pub mod calls;
 pub mod cases;
+pub mod chats;
 pub mod contacts;
+pub mod dashboard;
 pub mod directory;
 pub mod insights;
 pub mod linkage;

@@ -64,6 +64,7 @@ use utoipa::OpenApi;
         super::sms::link,
         super::sms::set_status,
         super::insights::rollups,
+        super::dashboard::summary,
         super::linkage::run,
         super::linkage::status,
         super::linkage::components,
@@ -74,6 +75,10 @@ use utoipa::OpenApi;
         super::calls::take,
         super::calls::get_log,
         super::calls::put_log,
+        super::chats::list,
+        super::chats::staff,
+        super::chats::get,
+        super::chats::link,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

@@ -72,8 +72,8 @@ on = ["name[..3]", "state"]
 /// u-probabilities and term frequencies come from the hotline's own data.
 pub fn prior_m(field: &str) -> &'static [f64] {
     match field {
-        "name" => &[0.05, 0.05, 0.10, 0.15, 0.65],
-        "phone" => &[0.05, 0.05, 0.90],
+        "name" => &[0.05, 0.03, 0.04, 0.08, 0.15, 0.65],
+        "phone" => &[0.04, 0.02, 0.04, 0.90],
         "email" | "handle" => &[0.10, 0.90],
         "business" | "address" => &[0.05, 0.10, 0.25, 0.60],
         "age" => &[0.20, 0.20, 0.30, 0.30],
@@ -239,6 +239,15 @@ mod tests {
             })
             .is_empty()
         );
+    }
+
+    #[test]
+    fn every_field_has_one_prior_m_per_level_summing_to_one() {
+        for f in config().fields {
+            let m = prior_m(&f.column);
+            assert_eq!(m.len(), f.kind.level_labels().len(), "{}", f.column);
+            assert!((m.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{}", f.column);
+        }
     }
 
     #[test]

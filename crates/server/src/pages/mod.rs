@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod calls;
 pub mod cases;
+pub mod chat;
 pub mod contacts;
 pub mod directory;
 pub mod help;
@@ -42,6 +43,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("New contact", "/contacts/new", Action::ContactWrite),
     ("Cases", "/cases", Action::CaseRead),
     ("SMS", "/sms", Action::ChannelConsole),
+    ("Chat", "/chats", Action::ChannelConsole),
     ("Directory", "/directory", Action::DirectoryRead),
     (
         "Manage directory",

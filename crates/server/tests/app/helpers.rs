@@ -77,6 +77,11 @@ impl TestApp {
         }
     }
 
+    /// The folder of the application's database files (to look at them as an attacker would).
+    pub fn db_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Creates a user of `role` named after it (`advocate`, `supervisor`, …) with [`PASSWORD`].
     pub async fn user(&self, role: Role) -> lantern_store::User {
         self.user_named(role.code(), role).await

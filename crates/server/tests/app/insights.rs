@@ -122,3 +122,97 @@ async fn the_api_returns_the_cells_of_the_months_and_metric_asked() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(text(res).await.contains("metric"));
 }
+
+#[tokio::test]
+async fn the_summary_api_answers_from_memory_and_sees_every_write_at_once() {
+    let app = TestApp::new().await;
+    let analyst = app.user(Role::Analyst).await;
+    let (token, _) = app.token_for(&analyst).await;
+    seed(&app).await;
+    let get = |path: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let res = app.api(axum::http::Method::GET, &path, token, None).await;
+            (res.status(), json(res).await)
+        }
+    };
+
+    let (status, totals) = get("/api/v1/insights/summary".into()).await;
+    assert_eq!(status, StatusCode::OK, "{totals}");
+    assert_eq!(totals["rows"][0]["counts"]["contacts"], 3);
+    assert_eq!(totals["rows"][0]["counts"]["cases"], 1);
+    let v1 = totals["version"].as_i64().unwrap();
+
+    let (_, by_channel) = get("/api/v1/insights/summary?group_by=channel".into()).await;
+    assert_eq!(
+        by_channel["metrics"],
+        serde_json::json!(["contacts", "substantive_contacts"])
+    );
+    let rows = by_channel["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["key"], "phone");
+    assert_eq!(rows[0]["counts"]["contacts"], 2);
+    assert_eq!(rows[1]["key"], "sms");
+
+    // A form filter leaves out what has no form instead of showing it unfiltered.
+    let (_, labor) = get("/api/v1/insights/summary?form=labor&state=tx".into()).await;
+    assert!(
+        labor["not_applicable"]
+            .as_array()
+            .unwrap()
+            .contains(&"contacts".into())
+    );
+    assert_eq!(labor["rows"][0]["counts"]["cases"], 1);
+    let (_, sex) = get("/api/v1/insights/summary?form=sex".into()).await;
+    assert_eq!(sex["rows"][0]["counts"]["cases"], 0);
+
+    // A write is seen by the next question (the version moved, so the figures were rebuilt).
+    app.store
+        .create_contact(
+            &AuditCtx::system(None),
+            &NewContact {
+                hotline_id: app.hotline_id.clone(),
+                channel: "sms".into(),
+                location_precision: "state".into(),
+                state: Some("CA".into()),
+                occurred_at_us: MARCH_2025_US,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (_, after) = get("/api/v1/insights/summary?group_by=state".into()).await;
+    assert!(after["version"].as_i64().unwrap() > v1);
+    let states: Vec<_> = after["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                r["counts"]["contacts"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![("CA".to_owned(), 1.into()), ("TX".to_owned(), 3.into())]
+    );
+    let (_, months) =
+        get("/api/v1/insights/summary?group_by=month&from=2025-03&to=2025-03".into()).await;
+    assert_eq!(months["rows"][0]["key"], "2025-03");
+    assert_eq!(months["rows"][0]["counts"]["contacts"], 4);
+
+    // Bad questions are named and change nothing.
+    for (q, field) in [
+        ("group_by=city", "group_by"),
+        ("state=XX", "state"),
+        ("form=forced", "form"),
+        ("from=2025-13", "from"),
+        ("colour=red", "colour"),
+    ] {
+        let (status, problem) = get(format!("/api/v1/insights/summary?{q}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        assert!(problem.to_string().contains(field), "{q}: {problem}");
+    }
+}

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod cases;
+mod chat;
 mod directory;
 mod errors;
 mod insights;

@@ -94,4 +94,5 @@ mod repo {
     include!("../shared/rollups.rs");
     include!("../shared/linkage.rs");
     include!("../shared/calls.rs");
+    include!("../shared/chat.rs");
 }

@@ -329,9 +329,9 @@ async fn insert_case(
     keys: &Keyring,
     ctx: &AuditCtx,
     new: &NewCase,
+    opened_at_us: i64,
 ) -> Result<Case> {
     let id = new_id();
-    let now = now_us();
     let row = sqlx::query(
         "INSERT INTO case_numbers (hotline_id, last) VALUES ($1, 1) \
          ON CONFLICT (hotline_id) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
@@ -360,7 +360,7 @@ async fn insert_case(
     .bind(&new.details_json)
     .bind(safety_plan)
     .bind(&new.assignee_id)
-    .bind(now)
+    .bind(opened_at_us)
     .execute(&mut **tx)
     .await?;
     append_audit(
@@ -383,8 +383,8 @@ async fn insert_case(
         details_json: new.details_json.clone(),
         safety_plan: new.safety_plan.clone(),
         assignee_id: new.assignee_id.clone(),
-        opened_at_us: now,
-        updated_at_us: now,
+        opened_at_us,
+        updated_at_us: opened_at_us,
         closed_at_us: None,
     })
 }
@@ -418,7 +418,9 @@ async fn insert_contact(
                 "a new case belongs to the contact's hotline".into(),
             ));
         }
-        let case = insert_case(tx, keys, ctx, open).await?;
+        // A case opened with a contact opens when that contact happened (a call recorded after it
+        // ended, three years of history imported), never later than now.
+        let case = insert_case(tx, keys, ctx, open, new.occurred_at_us.min(now)).await?;
         // A case opened here has no referrals yet and only this contact's parties: its cells are known
         // without reading it back.
         opened_cells = Some(case_bundle_cells(
@@ -860,7 +862,7 @@ impl CaseStore for This {
         if let Some(uid) = &new.assignee_id {
             fetch_user(&mut tx, &self.keys, &new.hotline_id, uid).await?;
         }
-        let case = insert_case(&mut tx, &self.keys, ctx, new).await?;
+        let case = insert_case(&mut tx, &self.keys, ctx, new, now_us()).await?;
         let cells = case_rollup(&mut tx, &new.hotline_id, &case.id).await?;
         apply_rollup_delta(&mut tx, &new.hotline_id, &cells).await?;
         tx.commit().await?;

@@ -39,6 +39,7 @@ const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
     ("sms_messages", "id", "body"),
     ("calls", "id", "caller"),
     ("calls", "id", "transfer_target"),
+    ("chat_messages", "id", "body"),
 ];
 
 fn binding(table: &str, column: &str, id: &str) -> String {

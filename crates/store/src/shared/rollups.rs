@@ -166,6 +166,15 @@ async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) ->
         .execute(&mut **tx)
         .await?;
     }
+    if !cells.is_empty() {
+        sqlx::query(
+            "INSERT INTO rollup_versions (hotline_id, version) VALUES ($1, 1) \
+             ON CONFLICT (hotline_id) DO UPDATE SET version = rollup_versions.version + 1",
+        )
+        .bind(hotline_id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -181,6 +190,14 @@ async fn rebuild_rollups_in(tx: &mut Tx<'_>, hotline_id: &str) -> Result<u64> {
         .bind(hotline_id)
         .execute(&mut **tx)
         .await?;
+    // The cells were replaced, even if they come out the same: figures held in memory are stale.
+    sqlx::query(
+        "INSERT INTO rollup_versions (hotline_id, version) VALUES ($1, 1) \
+         ON CONFLICT (hotline_id) DO UPDATE SET version = rollup_versions.version + 1",
+    )
+    .bind(hotline_id)
+    .execute(&mut **tx)
+    .await?;
     let mut cells = Cells::new();
     for f in contact_facts(tx, hotline_id, None).await? {
         merge(&mut cells, contact_cells(&f));
@@ -272,5 +289,16 @@ impl RollupStore for This {
         tx.commit().await?;
         lease.done().durable().await?;
         Ok(n)
+    }
+
+    async fn rollup_version(&self, hotline_id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT version FROM rollup_versions WHERE hotline_id = $1")
+            .bind(hotline_id)
+            .fetch_optional(self.r())
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("version")?,
+            None => 0,
+        })
     }
 }

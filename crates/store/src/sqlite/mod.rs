@@ -122,4 +122,5 @@ mod repo {
     include!("../shared/rollups.rs");
     include!("../shared/linkage.rs");
     include!("../shared/calls.rs");
+    include!("../shared/chat.rs");
 }
