@@ -217,6 +217,39 @@ async fn a_signature_off_by_one_character_is_refused_and_stores_nothing() {
 }
 
 #[tokio::test]
+async fn twilios_documented_example_validates_on_the_voice_webhook_and_a_one_character_change_fails()
+ {
+    let mut s = settings();
+    s.sms.auth_token = Secret::new("12345");
+    s.voice.webhook_url = "https://mycompany.com/myapp.php?foo=1&bar=2".into();
+    let app = TestApp::with_settings(s).await;
+    let example: Vec<(String, String)> = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+12349013030"),
+        ("Digits", "1234"),
+        ("From", "+12349013030"),
+        ("To", "+18005551212"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let good = "0/KCTR6DLpKmkAf8muzZqo1nDgQ=";
+    // The signature passes, so the refusal is about the example's short CallSid (and missing CallStatus).
+    let res = post(&app, "/webhooks/voice/twilio", form(&example), Some(good)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(text(res).await.contains("CallSid"));
+    let res = post(
+        &app,
+        "/webhooks/voice/twilio",
+        form(&example),
+        Some("0/KCTR6DLpKmkAf8muzZqo1nDgR="),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(calls(&app).await.is_empty());
+}
+
+#[tokio::test]
 async fn malformed_events_are_refused_naming_the_parameter_and_store_nothing() {
     let app = TestApp::with_settings(settings()).await;
     let mut no_status = call_params(4, "ringing", LINE, &[]);
