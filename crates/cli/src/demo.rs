@@ -227,7 +227,10 @@ pub async fn ensure_demo(store: &dyn Store) -> anyhow::Result<Demo> {
 }
 
 /// [`ensure_demo`] with a directory of about `directory_size` service-at-locations.
-async fn ensure_demo_sized(store: &dyn Store, directory_size: usize) -> anyhow::Result<Demo> {
+pub(crate) async fn ensure_demo_sized(
+    store: &dyn Store,
+    directory_size: usize,
+) -> anyhow::Result<Demo> {
     let ctx = AuditCtx::system(None);
     let hotline = match store.hotline_by_slug("demo").await? {
         Some(h) => h,
@@ -277,6 +280,10 @@ async fn ensure_demo_sized(store: &dyn Store, directory_size: usize) -> anyhow::
 /// `lantern demo`.
 pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut s = common::settings(g)?;
+    if s.statistics.hotline.is_empty() {
+        // The demo publishes its statistics at /statistics.
+        s.statistics.hotline = "demo".into();
+    }
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
     if g.database.is_none() {

@@ -5,6 +5,8 @@ mod admin;
 mod common;
 mod demo;
 mod demo_data;
+#[cfg(test)]
+mod demo_walk;
 mod directory;
 mod link;
 mod screen;

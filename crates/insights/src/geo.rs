@@ -66,6 +66,19 @@ pub fn population_2020() -> &'static BTreeMap<UsState, u64> {
     })
 }
 
+/// `n` per 100,000 residents of `state` (2020 Census).
+pub fn per_100k(state: UsState, n: u64) -> f64 {
+    let pop = population_2020().get(&state).copied().unwrap_or(0);
+    if pop == 0 {
+        0.0
+    } else {
+        n as f64 * 100_000.0 / pop as f64
+    }
+}
+
+/// Where the population figures come from, for pages and downloads that show rates.
+pub const POPULATION_SOURCE: &str = "U.S. Census Bureau, 2020 Census resident population (April 1, 2020; P.L. 94-171 table P1 and apportionment table 2), public domain";
+
 #[cfg(test)]
 mod tests {
     use super::*;

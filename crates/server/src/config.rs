@@ -30,12 +30,14 @@ pub struct Settings {
     pub linkage: LinkageSettings,
     /// The help-seeker pages (web chat, tip form).
     pub help_pages: HelpPageSettings,
+    /// The web chat.
+    pub chat: ChatSettings,
     /// The anonymous web tip form.
     pub tips: TipSettings,
     /// The voice line: Twilio's call webhooks.
     pub voice: VoiceSettings,
-    /// The web chat.
-    pub chat: ChatSettings,
+    /// The public statistics pages.
+    pub statistics: StatisticsSettings,
 }
 
 /// The web chat: which hotline the public chat page reaches, and how many chats an advocate takes at once.
@@ -193,6 +195,25 @@ impl VoiceSettings {
             }
         }
         Ok(())
+    }
+}
+
+/// The public statistics pages (`/statistics`): which hotline they publish, through the release gate.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatisticsSettings {
+    /// The slug of the hotline whose statistics are public; empty: no public statistics.
+    pub hotline: String,
+    /// Counts below this are shown as "fewer than N" (3 like the national hotline; CTDC uses 11).
+    pub threshold: u64,
+}
+
+impl Default for StatisticsSettings {
+    fn default() -> Self {
+        StatisticsSettings {
+            hotline: String::new(),
+            threshold: 3,
+        }
     }
 }
 
@@ -431,9 +452,10 @@ impl Default for Settings {
             sms: SmsSettings::default(),
             linkage: LinkageSettings::default(),
             help_pages: HelpPageSettings::default(),
+            chat: ChatSettings::default(),
             tips: TipSettings::default(),
             voice: VoiceSettings::default(),
-            chat: ChatSettings::default(),
+            statistics: StatisticsSettings::default(),
         }
     }
 }
@@ -536,6 +558,10 @@ impl Settings {
                     s.linkage.interval_minutes = v.parse().map_err(|_| bad("expected minutes"))?
                 }
                 "HELP_PAGES_NEUTRAL_URL" => s.help_pages.neutral_url = v,
+                "CHAT_HOTLINE" => s.chat.hotline = v,
+                "CHAT_ADVOCATE_LIMIT" => {
+                    s.chat.advocate_limit = v.parse().map_err(|_| bad("expected a number"))?
+                }
                 "TIPS_HOTLINE" => s.tips.hotline = v,
                 "TIPS_MAX_PER_HOUR" => {
                     s.tips.max_per_hour = v.parse().map_err(|_| bad("expected a count"))?
@@ -544,9 +570,9 @@ impl Settings {
                 "VOICE_WEBHOOK_URL" => s.voice.webhook_url = v,
                 "VOICE_STATUS_URL" => s.voice.status_url = v,
                 "VOICE_QUEUE" => s.voice.queue = v,
-                "CHAT_HOTLINE" => s.chat.hotline = v,
-                "CHAT_ADVOCATE_LIMIT" => {
-                    s.chat.advocate_limit = v.parse().map_err(|_| bad("expected a number"))?
+                "STATISTICS_HOTLINE" => s.statistics.hotline = v,
+                "STATISTICS_THRESHOLD" => {
+                    s.statistics.threshold = v.parse().map_err(|_| bad("expected a count"))?
                 }
                 // Variables read elsewhere (the key material, the test database).
                 "KEYS" | "TEST_DATABASE_URL" | "CONFIG" => {}
@@ -595,6 +621,12 @@ impl Settings {
                 "must be the http(s):// address of another site".into(),
             ));
         }
+        if self.chat.advocate_limit < 1 {
+            return Err(ConfigError::Invalid(
+                "chat.advocate_limit",
+                "must be at least 1".into(),
+            ));
+        }
         if self.tips.max_per_hour < 1 {
             return Err(ConfigError::Invalid(
                 "tips.max_per_hour",
@@ -602,10 +634,10 @@ impl Settings {
             ));
         }
         self.voice.check()?;
-        if self.chat.advocate_limit < 1 {
+        if self.statistics.threshold < 2 {
             return Err(ConfigError::Invalid(
-                "chat.advocate_limit",
-                "must be at least 1".into(),
+                "statistics.threshold",
+                "must be at least 2 (a threshold of 1 hides nothing)".into(),
             ));
         }
         self.sms.check()
@@ -626,7 +658,7 @@ pub const DEFAULT_CONFIG: &str = r#"# Lantern configuration. Every key is option
 # LANTERN_SMS_API_BASE_URL, LANTERN_SMS_WEBHOOK_URL, LANTERN_SMS_REACH_A_PERSON,
 # LANTERN_LINKAGE_INTERVAL_MINUTES, LANTERN_HELP_PAGES_NEUTRAL_URL, LANTERN_TIPS_HOTLINE,
 # LANTERN_TIPS_MAX_PER_HOUR, LANTERN_TIPS_CLIENT_IP_HEADER, LANTERN_VOICE_WEBHOOK_URL, LANTERN_VOICE_STATUS_URL,
-# LANTERN_VOICE_QUEUE.
+# LANTERN_VOICE_QUEUE, LANTERN_STATISTICS_HOTLINE, LANTERN_STATISTICS_THRESHOLD.
 # LANTERN_KEYS may hold the key file's content.
 
 # Address to listen on. Put Lantern behind a TLS-terminating proxy when it is reachable from a network.
@@ -675,6 +707,12 @@ neutral_url = "https://www.weather.gov/"
 hotline = "demo"
 # How many chats one advocate or supervisor may have open at once in the chat console.
 advocate_limit = 3
+[statistics]
+# The public statistics pages (/statistics, no sign-in): the slug of the hotline they publish, per state
+# and year, every table through the release gate. Empty: no public statistics.
+hotline = ""
+# Counts below this are shown as "fewer than N", and others withheld so that none can be worked out.
+threshold = 3
 
 [sms]
 # log: record what would be sent and send nothing (demo, tests). twilio: send through Twilio's REST API.

@@ -20,6 +20,7 @@ pub mod policy;
 pub mod routes;
 pub mod sms;
 pub mod state;
+pub mod statistics;
 pub mod tips;
 pub mod voice;
 pub mod web;

@@ -87,8 +87,13 @@ pub fn table() -> Vec<RouteSpec> {
         // Insights: the dashboard and its CSV downloads (rollups only).
         r(M::GET, "/insights", Staff(InsightsRead), || get(pages::insights::show)),
         r(M::GET, "/insights/{file}", Staff(InsightsRead), || get(pages::insights::csv)),
+        r(M::GET, "/insights/states/{file}", Staff(InsightsRead), || get(pages::insights::state_page)),
+        r(M::GET, "/insights/states/{usps}/{file}", Staff(InsightsRead), || get(pages::insights::state_chart_csv)),
         r(M::GET, "/api/v1/insights/rollups", Staff(InsightsRead), || get(api::insights::rollups)),
         r(M::GET, "/api/v1/insights/summary", Staff(InsightsRead), || get(api::dashboard::summary)),
+        // Public statistics through the release gate, for anyone.
+        r(M::GET, "/statistics", Public, || get(pages::statistics::index)),
+        r(M::GET, "/statistics/{place}/{file}", Public, || get(pages::statistics::show)),
         // Cross-case linkage: the network view, its runs and decisions, and possible matches at intake.
         r(M::GET, "/linkage", Staff(LinkageRead), || get(pages::linkage::show)),
         r(M::POST, "/linkage/run", Staff(LinkageRun), || post(pages::linkage::run)),
@@ -168,6 +173,17 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/sms/conversations/{id}/link", Staff(ChannelConsole), || post(api::sms::link)),
         r(M::POST, "/api/v1/sms/conversations/{id}/status", Staff(ChannelConsole), || post(api::sms::set_status)),
         r(M::POST, "/api/v1/sms/messages/{id}/retry", Staff(ChannelConsole), || post(api::sms::retry)),
+        // The web chat: the help-seeker's page and socket (no account), the console, its socket and API.
+        r(M::GET, "/chat", Public, || get(pages::chat::help_page)),
+        r(M::GET, "/chat/socket", Public, || get(pages::chat::seeker_socket)),
+        r(M::GET, "/static/help/chat.js", Public, || get(pages::chat::chat_js)),
+        r(M::GET, "/static/chats.js", Public, || get(pages::chat::chats_js)),
+        r(M::GET, "/chats", Staff(ChannelConsole), || get(pages::chat::console)),
+        r(M::GET, "/chats/socket", Staff(ChannelConsole), || get(pages::chat::advocate_socket)),
+        r(M::GET, "/api/v1/chats", Staff(ChannelConsole), || get(api::chats::list)),
+        r(M::GET, "/api/v1/chats/staff", Staff(ChannelConsole), || get(api::chats::staff)),
+        r(M::GET, "/api/v1/chats/{id}", Staff(ChannelConsole), || get(api::chats::get)),
+        r(M::POST, "/api/v1/chats/{id}/link", Staff(ChannelConsole), || post(api::chats::link)),
         // Web tips: the anonymous form (checked by its handler) and the staff's list.
         r(M::GET, "/tip", Public, || get(tips::form)),
         r(M::POST, "/tip", Public, || post(tips::submit)),
@@ -183,16 +199,5 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/api/v1/calls/{id}/take", Staff(ChannelConsole), || post(api::calls::take)),
         r(M::GET, "/api/v1/contacts/{id}/call", Staff(CaseRead), || get(api::calls::get_log)),
         r(M::PUT, "/api/v1/contacts/{id}/call", Staff(ContactWrite), || put(api::calls::put_log)),
-        // The web chat: the help-seeker's page and socket (no account), the console, its socket and API.
-        r(M::GET, "/chat", Public, || get(pages::chat::help_page)),
-        r(M::GET, "/chat/socket", Public, || get(pages::chat::seeker_socket)),
-        r(M::GET, "/static/help/chat.js", Public, || get(pages::chat::chat_js)),
-        r(M::GET, "/static/chats.js", Public, || get(pages::chat::chats_js)),
-        r(M::GET, "/chats", Staff(ChannelConsole), || get(pages::chat::console)),
-        r(M::GET, "/chats/socket", Staff(ChannelConsole), || get(pages::chat::advocate_socket)),
-        r(M::GET, "/api/v1/chats", Staff(ChannelConsole), || get(api::chats::list)),
-        r(M::GET, "/api/v1/chats/staff", Staff(ChannelConsole), || get(api::chats::staff)),
-        r(M::GET, "/api/v1/chats/{id}", Staff(ChannelConsole), || get(api::chats::get)),
-        r(M::POST, "/api/v1/chats/{id}/link", Staff(ChannelConsole), || post(api::chats::link)),
     ]
 }

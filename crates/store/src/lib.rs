@@ -58,9 +58,9 @@ pub trait Store:
     + SmsStore
     + RollupStore
     + LinkageStore
+    + ChatStore
     + CallStore
     + RateLimitStore
-    + ChatStore
     + Send
     + Sync
     + std::fmt::Debug

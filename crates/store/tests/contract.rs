@@ -2446,10 +2446,6 @@ async fn a_linkage_run_is_claimed_once_stores_its_links_and_decisions_label_pair
     }
 }
 
-// ---- voice calls and rate limits ----
-
-#[path = "contract/calls.rs"]
-mod calls;
 // ---- the web chat ----
 
 fn chat_message(
@@ -2615,3 +2611,7 @@ async fn a_chat_is_a_webchat_contact_whose_numbered_transcript_is_kept_encrypted
         }
     }
 }
+// ---- voice calls and rate limits ----
+
+#[path = "contract/calls.rs"]
+mod calls;

@@ -60,6 +60,16 @@ impl Choropleth {
 
 /// Draws the choropleth with a legend below the map.
 pub fn choropleth(map: &Choropleth) -> String {
+    draw(map, None)
+}
+
+/// Draws the choropleth with each state a link to `href(state)` (a drill-down page): the links are
+/// focusable with the keyboard, and each is named by the state and its figure.
+pub fn choropleth_linked(map: &Choropleth, href: &dyn Fn(UsState) -> String) -> String {
+    draw(map, Some(href))
+}
+
+fn draw(map: &Choropleth, href: Option<&dyn Fn(UsState) -> String>) -> String {
     let max = map
         .values
         .values()
@@ -102,13 +112,24 @@ pub fn choropleth(map: &Choropleth) -> String {
             }
             None => (NO_DATA, "no data".to_owned()),
         };
-        let _ = write!(
-            out,
+        let path = format!(
             r#"<path d="{}" fill="{fill}"><title>{}: {}</title></path>"#,
             s.path,
             escape(s.state.label()),
             escape(&text)
         );
+        match href {
+            Some(h) => {
+                let _ = write!(
+                    out,
+                    r#"<a href="{}" aria-label="{}: {}">{path}</a>"#,
+                    escape(&h(s.state)),
+                    escape(s.state.label()),
+                    escape(&text)
+                );
+            }
+            None => out.push_str(&path),
+        }
     }
     out.push_str("</g>");
     let y = title_h + MAP_HEIGHT + 8.0;

@@ -7,7 +7,7 @@ mod map;
 mod table;
 
 pub use charts::{bar_chart, line_chart, stacked_bar_chart};
-pub use map::{Choropleth, choropleth};
+pub use map::{Choropleth, choropleth, choropleth_linked};
 pub use table::{csv, html_table};
 
 use crate::gate::Cell;
@@ -124,7 +124,10 @@ pub(crate) fn format_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
-        format!("{v:.1}")
+        // Rates such as cases per 100,000 residents are often below 1: two decimals, trailing zeros
+        // dropped.
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 

@@ -124,6 +124,20 @@ fn the_map_draws_every_state_and_marks_hidden_ones() {
 }
 
 #[test]
+fn a_linked_map_makes_every_state_a_named_link_to_its_page() {
+    let svg = choropleth_linked(&map(), &|s| format!("/insights/states/{}", s.code()));
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let links: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("a")).collect();
+    assert_eq!(links.len(), UsState::ALL.len());
+    let tx = links
+        .iter()
+        .find(|a| a.attribute("href") == Some("/insights/states/TX"))
+        .expect("Texas links to its page");
+    assert!(tx.attribute("aria-label").unwrap().starts_with("Texas: "));
+    assert!(tx.children().any(|c| c.has_tag_name("path")));
+}
+
+#[test]
 fn a_chart_renders_as_an_html_table_and_csv_with_the_same_figures() {
     let c = monthly();
     let html = html_table(&c);

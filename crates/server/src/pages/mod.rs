@@ -14,6 +14,7 @@ pub mod login;
 pub mod referrals;
 pub mod review;
 pub mod sms;
+pub mod statistics;
 
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};

@@ -55,8 +55,8 @@ async fn an_analyst_sees_charts_the_map_their_tables_and_downloads_csv() {
     let page = text(res).await;
     assert!(page.contains("<strong>3</strong> Contacts"), "{page}");
     assert!(page.contains("<strong>1</strong> Cases"));
-    assert_eq!(page.matches("<svg").count(), 5, "four charts and the map");
-    assert_eq!(page.matches("View as table").count(), 5);
+    assert_eq!(page.matches("<svg").count(), 7, "six charts and the map");
+    assert_eq!(page.matches("View as table").count(), 7);
     assert!(page.contains("/insights/states.csv"));
 
     let res = app.get("/insights/channel.csv", Some(&b)).await;
@@ -68,7 +68,10 @@ async fn an_analyst_sees_charts_the_map_their_tables_and_downloads_csv() {
             .starts_with("text/csv")
     );
     let csv = text(res).await;
-    assert!(csv.contains("phone,2") && csv.contains("sms,1"), "{csv}");
+    assert!(
+        csv.contains("Phone,2") && csv.contains("Text (SMS),1"),
+        "{csv}"
+    );
 
     let later = text(app.get("/insights?from=2025-04", Some(&b)).await).await;
     assert!(later.contains("<strong>0</strong> Contacts"));
@@ -80,9 +83,24 @@ async fn a_bad_month_is_named_and_an_advocate_may_not_see_the_dashboard() {
     app.user(Role::Analyst).await;
     app.user(Role::Advocate).await;
     let analyst = app.login("analyst").await;
-    let res = app.get("/insights?from=2025-13", Some(&analyst)).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(text(res).await.contains("from"));
+    for (query, field) in [
+        ("from=2025-13", "from"),
+        ("to=March", "to"),
+        ("from=2025-05&to=2025-04", "to"),
+        ("state=XX", "state"),
+        ("form=arson", "form"),
+    ] {
+        let res = app.get(&format!("/insights?{query}"), Some(&analyst)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{query}");
+        let page = text(res).await;
+        assert!(page.contains(&format!("{field}:")), "{query}: {page}");
+        let res = app
+            .get(&format!("/insights/states/TX.csv?{query}"), Some(&analyst))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{query}");
+    }
+    let res = app.get("/insights/states/XX", Some(&analyst)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = app.get("/insights/nothing.csv", Some(&analyst)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
@@ -215,4 +233,103 @@ async fn the_summary_api_answers_from_memory_and_sees_every_write_at_once() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
         assert!(problem.to_string().contains(field), "{q}: {problem}");
     }
+}
+async fn seed_two_states(app: &TestApp) {
+    seed(app).await;
+    let ctx = AuditCtx::system(None);
+    for (state, form) in [("WY", "sex"), ("WY", "sex"), ("CA", "labor")] {
+        app.store
+            .create_case(
+                &ctx,
+                &NewCase {
+                    hotline_id: app.hotline_id.clone(),
+                    status: "open".into(),
+                    form: form.into(),
+                    state: Some(state.into()),
+                    details_json: r#"{"typology":["escort_services"]}"#.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_map_shades_cases_per_100k_and_each_state_links_to_its_page_with_a_csv() {
+    let app = TestApp::new().await;
+    app.user(Role::Analyst).await;
+    seed_two_states(&app).await;
+    let b = app.login("analyst").await;
+
+    let page = text(app.get("/insights", Some(&b)).await).await;
+    assert!(page.contains("Cases per 100,000 residents, by state"));
+    // Wyoming: 2 cases among 576,851 residents is 0.35 per 100,000.
+    assert!(page.contains("<title>Wyoming: 0.35</title>"), "{page}");
+    assert!(page.contains(r#"<a href="/insights/states/WY" aria-label="Wyoming: 0.35">"#));
+    assert!(
+        page.contains(r#"<td>2</td><td>0.35</td>"#),
+        "the table beside the map"
+    );
+    assert!(page.contains("2020 Census"));
+
+    let wy = app.get("/insights/states/WY", Some(&b)).await;
+    assert_eq!(wy.status(), StatusCode::OK);
+    let wy = text(wy).await;
+    assert!(wy.contains("<h1>Wyoming</h1>"));
+    assert!(wy.contains("<strong>2</strong> Cases"), "{wy}");
+    assert!(wy.contains("<strong>0</strong> Contacts"));
+    assert!(wy.contains("/insights/states/WY.csv"));
+    assert!(wy.contains("/insights/states/WY/form.csv"));
+    assert_eq!(wy.matches("View as table").count(), 6);
+
+    let csv = app.get("/insights/states/WY.csv", Some(&b)).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("insights-WY.csv")
+    );
+    let csv = text(csv).await;
+    assert!(csv.starts_with("chart,category,series,value\r\n"), "{csv}");
+    assert!(csv.contains("headline,Cases,Cases,2\r\n"), "{csv}");
+    assert!(csv.contains("form,Sex trafficking,Cases,2\r\n"), "{csv}");
+    assert!(
+        csv.contains("typology,Escort services,Cases,2\r\n"),
+        "{csv}"
+    );
+
+    let form = text(app.get("/insights/states/WY/form.csv", Some(&b)).await).await;
+    assert!(form.contains("Sex trafficking,2"), "{form}");
+}
+
+#[tokio::test]
+async fn the_state_and_form_filters_narrow_every_figure() {
+    let app = TestApp::new().await;
+    app.user(Role::Analyst).await;
+    seed_two_states(&app).await;
+    let b = app.login("analyst").await;
+
+    let all = text(app.get("/insights", Some(&b)).await).await;
+    assert!(all.contains("<strong>4</strong> Cases"));
+    let labor = text(app.get("/insights?form=labor", Some(&b)).await).await;
+    assert!(labor.contains("<strong>2</strong> Cases"), "{labor}");
+    assert!(
+        labor.contains("<strong>3</strong> Contacts"),
+        "contacts carry no form"
+    );
+    assert!(labor.contains("Contacts carry no form"));
+    assert!(labor.contains(r#"<option value="labor" selected>"#));
+    let ca = text(app.get("/insights?state=ca&form=labor", Some(&b)).await).await;
+    assert!(ca.contains("<strong>1</strong> Cases"), "{ca}");
+    assert!(ca.contains("<strong>0</strong> Contacts"));
+    let csv = text(app.get("/insights/form.csv?state=WY", Some(&b)).await).await;
+    assert!(
+        csv.contains("Sex trafficking,2") && !csv.contains("Labor"),
+        "{csv}"
+    );
+    let states = text(app.get("/insights/states.csv?form=sex", Some(&b)).await).await;
+    assert!(states.contains("Wyoming,2,0.35"), "{states}");
+    assert!(states.contains("Texas,0,0\r\n"), "{states}");
 }

@@ -93,6 +93,6 @@ mod repo {
     include!("../shared/channels.rs");
     include!("../shared/rollups.rs");
     include!("../shared/linkage.rs");
-    include!("../shared/calls.rs");
     include!("../shared/chat.rs");
+    include!("../shared/calls.rs");
 }

@@ -37,9 +37,9 @@ const ENCRYPTED_COLUMNS: &[(&str, &str, &str)] = &[
     ("referral_events", "id", "note"),
     ("sms_conversations", "id", "sender"),
     ("sms_messages", "id", "body"),
+    ("chat_messages", "id", "body"),
     ("calls", "id", "caller"),
     ("calls", "id", "transfer_target"),
-    ("chat_messages", "id", "body"),
 ];
 
 fn binding(table: &str, column: &str, id: &str) -> String {
