@@ -22,6 +22,7 @@ pub mod sms;
 pub mod state;
 pub mod statistics;
 pub mod tips;
+pub mod voice;
 pub mod web;
 pub mod webhooks;
 

@@ -4,7 +4,7 @@
 use crate::auth::Access;
 use crate::policy::Action;
 use crate::state::AppState;
-use crate::{api, ops, pages, tips, webhooks};
+use crate::{api, ops, pages, tips, voice, webhooks};
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
@@ -188,5 +188,16 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::GET, "/tip", Public, || get(tips::form)),
         r(M::POST, "/tip", Public, || post(tips::submit)),
         r(M::GET, "/tips", Staff(CaseRead), || get(tips::list)),
+        // Voice: Twilio's call webhooks (signature checked by the handler), live calls, the call log.
+        r(M::POST, "/webhooks/voice/twilio", Public, || post(voice::inbound)),
+        r(M::POST, "/webhooks/voice/twilio/status", Public, || post(voice::status)),
+        r(M::GET, "/calls", Staff(ChannelConsole), || get(pages::calls::list)),
+        r(M::POST, "/calls/{id}/take", Staff(ChannelConsole), || post(pages::calls::take)),
+        r(M::GET, "/contacts/{id}/call", Staff(CaseRead), || get(pages::calls::show_log)),
+        r(M::POST, "/contacts/{id}/call", Staff(ContactWrite), || post(pages::calls::save_log)),
+        r(M::GET, "/api/v1/calls", Staff(ChannelConsole), || get(api::calls::list)),
+        r(M::POST, "/api/v1/calls/{id}/take", Staff(ChannelConsole), || post(api::calls::take)),
+        r(M::GET, "/api/v1/contacts/{id}/call", Staff(CaseRead), || get(api::calls::get_log)),
+        r(M::PUT, "/api/v1/contacts/{id}/call", Staff(ContactWrite), || put(api::calls::put_log)),
     ]
 }

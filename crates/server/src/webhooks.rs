@@ -33,7 +33,7 @@ fn too_large() -> AppError {
     )
 }
 
-fn refused(e: WebhookError) -> AppError {
+pub(crate) fn refused(e: WebhookError) -> AppError {
     match e {
         WebhookError::TooLarge { .. } => too_large(),
         other => AppError::bad_request(other.to_string()),
@@ -42,7 +42,7 @@ fn refused(e: WebhookError) -> AppError {
 
 /// Reads the body (at most [`MAX_WEBHOOK_BODY_BYTES`]), decodes the form and checks the signature
 /// against `url`; returns the parameters.
-async fn signed_params(
+pub(crate) async fn signed_params(
     state: &AppState,
     url: &str,
     req: Request,
@@ -85,7 +85,7 @@ fn twilio_ctx() -> AuditCtx {
     }
 }
 
-fn twiml_response(body: String) -> Response {
+pub(crate) fn twiml_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, twiml::CONTENT_TYPE)], body).into_response()
 }
 

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod calls;
 pub mod cases;
 pub mod chats;
 pub mod contacts;

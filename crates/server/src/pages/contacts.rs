@@ -259,6 +259,8 @@ struct ContactPage {
     narrative: Option<String>,
     determinations: Vec<(String, Vec<String>)>,
     case_id: Option<String>,
+    /// Whether the contact is a call, with a call log.
+    call_log: bool,
 }
 
 /// `GET /contacts/{id}`.
@@ -313,6 +315,7 @@ pub async fn show(
         narrative: c.narrative,
         determinations,
         case_id: c.case_id,
+        call_log: matches!(c.channel.as_str(), "phone" | "tty"),
         id: c.id,
     })
 }

@@ -1,6 +1,7 @@
 //! Staff pages: server-rendered HTML from compile-time checked templates.
 
 pub mod admin;
+pub mod calls;
 pub mod cases;
 pub mod chat;
 pub mod contacts;
@@ -57,6 +58,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("Users", "/admin/users", Action::ManageUsers),
     ("Audit log", "/admin/audit", Action::AuditRead),
     ("Tips", "/tips", Action::CaseRead),
+    ("Calls", "/calls", Action::ChannelConsole),
 ];
 
 /// What the layout shows around every signed-in page.

@@ -18,3 +18,4 @@ mod screening;
 mod serve;
 mod sms;
 mod tips;
+mod voice;
