@@ -21,6 +21,9 @@ const LINKAGE_CLAIM: &str = "UPDATE linkage_runs SET status = 'running', worker 
      OR (status = 'running' AND lease_until < $3) ORDER BY requested_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, hotline_id";
 
+/// Each statement is its own query (the extended protocol prepares one statement at a time).
+const MULTI_STATEMENT: bool = false;
+
 type Db = sqlx::Postgres;
 type This = PgStore;
 
@@ -88,6 +91,7 @@ impl PgStore {
 mod repo {
     use super::{Db, This};
     include!("../shared/repo.rs");
+    include!("../shared/unit.rs");
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
     include!("../shared/channels.rs");
@@ -95,4 +99,15 @@ mod repo {
     include!("../shared/linkage.rs");
     include!("../shared/chat.rs");
     include!("../shared/calls.rs");
+}
+
+impl PgLease {
+    /// Runs a write unit in its own transaction (PostgreSQL commits each on its own).
+    async fn run_unit(&mut self, keys: &Keyring, unit: &repo::Unit) -> Result<()> {
+        use sqlx::Connection as _;
+        let mut tx = self.conn().begin().await?;
+        unit.run_in(&mut tx, keys).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

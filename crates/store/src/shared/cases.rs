@@ -450,7 +450,32 @@ async fn insert_contact(
             insert_party(tx, keys, ctx, &new.hotline_id, cid, party).await?;
         }
     }
-    sqlx::query(
+    let mut unit = Unit::new();
+    let contact = push_contact(&mut unit, keys, ctx, new, case_id.clone(), id, now, rollup);
+    unit.run_in(tx, keys).await?;
+    if let Some(cells) = opened_cells {
+        merge(rollup, cells);
+    } else if let (Some(before), Some(cid)) = (case_before, &case_id) {
+        let after = case_rollup(tx, &new.hotline_id, cid).await?;
+        merge(rollup, delta(&before, &after));
+    }
+    Ok(contact)
+}
+
+/// Adds a contact's row, its determination and its one audit event to `unit`, and its cells to
+/// `rollup`; returns the contact as it will be stored.
+#[expect(clippy::too_many_arguments, reason = "the contact and where it goes")]
+fn push_contact(
+    unit: &mut Unit,
+    keys: &Keyring,
+    ctx: &AuditCtx,
+    new: &NewContact,
+    case_id: Option<String>,
+    id: String,
+    now: i64,
+    rollup: &mut Cells,
+) -> Contact {
+    unit.sql(
             "INSERT INTO contacts (id, hotline_id, case_id, channel, signaler_type, category, language, state, zip, \
              location_precision, city, safe_to_talk, safe_contact, interpreter, narrative, occurred_at, created_by, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
@@ -473,12 +498,11 @@ async fn insert_contact(
         .bind(new.occurred_at_us)
         .bind(&new.created_by)
         .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        ;
     let mut determinations = Vec::new();
     if let Some(d) = &new.determination {
         let did = new_id();
-        sqlx::query(
+        unit.sql(
                 "INSERT INTO determinations (id, hotline_id, contact_id, case_id, answers, outcome, forms, minor_rule_applied, \
                  missing, reasons, rules_version, created_by, created_at, review_status) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -497,8 +521,7 @@ async fn insert_contact(
             .bind(&new.created_by)
             .bind(now)
             .bind(d.needs_review.then_some("pending"))
-            .execute(&mut **tx)
-            .await?;
+            ;
         determinations.push(Determination {
             id: did,
             contact_id: id.clone(),
@@ -526,22 +549,7 @@ async fn insert_contact(
         }
         None => serde_json::json!({"channel": new.channel}),
     };
-    append_audit(
-        tx,
-        keys,
-        ctx,
-        "contact.create",
-        "contact",
-        Some(&id),
-        &detail,
-    )
-    .await?;
-    if let Some(cells) = opened_cells {
-        merge(rollup, cells);
-    } else if let (Some(before), Some(cid)) = (case_before, &case_id) {
-        let after = case_rollup(tx, &new.hotline_id, cid).await?;
-        merge(rollup, delta(&before, &after));
-    }
+    unit.audit(ctx, "contact.create", "contact", Some(&id), &detail);
     merge(
         rollup,
         contact_cells(&ContactFacts {
@@ -553,7 +561,7 @@ async fn insert_contact(
             outcome: determinations.last().map(|d| d.outcome.clone()),
         }),
     );
-    Ok(Contact {
+    Contact {
         id,
         hotline_id: new.hotline_id.clone(),
         case_id: case_id.clone(),
@@ -573,12 +581,25 @@ async fn insert_contact(
         created_by: new.created_by.clone(),
         created_at_us: now,
         determinations,
-    })
+    }
 }
 
 #[async_trait]
 impl CaseStore for This {
     async fn create_contact(&self, ctx: &AuditCtx, new: &NewContact) -> Result<Contact> {
+        if new.case_id.is_none() && new.open_case.is_none() && new.parties.is_empty() {
+            // The hot path of intake: everything is known before the writer is taken, so the rows, the
+            // audit event and the rollup cells go in one unit (one round trip on SQLite).
+            let ctx = &ctx.in_hotline(&new.hotline_id);
+            let mut unit = Unit::new();
+            let mut rollup = Cells::new();
+            let c = push_contact(&mut unit, &self.keys, ctx, new, None, new_id(), now_us(), &mut rollup);
+            push_rollup_delta(&mut unit, &new.hotline_id, &rollup);
+            let mut lease = self.lease().await?;
+            lease.run_unit(&self.keys, &unit).await?;
+            lease.done().durable().await?;
+            return Ok(c);
+        }
         let mut lease = self.lease().await?;
         let mut tx = lease.conn().begin().await?;
         let mut rollup = Cells::new();

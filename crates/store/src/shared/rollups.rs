@@ -99,6 +99,13 @@ async fn case_rollup(tx: &mut Tx<'_>, hotline_id: &str, case_id: &str) -> Result
 /// additions go in one statement per [`ROLLUP_CHUNK`] cells (a contact with a new case touches about six),
 /// since every statement lengthens the write transaction that intakes queue behind.
 async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) -> Result<()> {
+    let mut unit = Unit::new();
+    push_rollup_delta(&mut unit, hotline_id, delta);
+    unit.run_rows_in(tx).await
+}
+
+/// Adds the statements of [`apply_rollup_delta`] to `unit`.
+fn push_rollup_delta(unit: &mut Unit, hotline_id: &str, delta: &Cells) {
     let cells: Vec<(&CellKey, &i64)> = delta.iter().filter(|(_, n)| **n != 0).collect();
     for chunk in cells.chunks(ROLLUP_CHUNK) {
         let mut sql = String::from(
@@ -129,10 +136,9 @@ async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) ->
             " ON CONFLICT (hotline_id, metric, month, state, form, typology, channel, signaler_type, outcome, \
              referral_status, case_status) DO UPDATE SET n = rollup_cells.n + excluded.n",
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hotline_id);
+        let q = unit.sql(&sql).bind(hotline_id);
         for (k, n) in chunk {
-            q = q
-                .bind(&k.metric)
+            q.bind(&k.metric)
                 .bind(&k.month)
                 .bind(&k.state)
                 .bind(&k.form)
@@ -144,10 +150,9 @@ async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) ->
                 .bind(&k.case_status)
                 .bind(**n);
         }
-        q.execute(&mut **tx).await?;
     }
     for (k, _) in cells.iter().filter(|(_, n)| **n < 0) {
-        sqlx::query(
+        unit.sql(
             "DELETE FROM rollup_cells WHERE hotline_id = $1 AND metric = $2 AND month = $3 AND state = $4 \
              AND form = $5 AND typology = $6 AND channel = $7 AND signaler_type = $8 AND outcome = $9 \
              AND referral_status = $10 AND case_status = $11 AND n = 0",
@@ -162,20 +167,15 @@ async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) ->
         .bind(&k.signaler_type)
         .bind(&k.outcome)
         .bind(&k.referral_status)
-        .bind(&k.case_status)
-        .execute(&mut **tx)
-        .await?;
+        .bind(&k.case_status);
     }
     if !cells.is_empty() {
-        sqlx::query(
+        unit.sql(
             "INSERT INTO rollup_versions (hotline_id, version) VALUES ($1, 1) \
              ON CONFLICT (hotline_id) DO UPDATE SET version = rollup_versions.version + 1",
         )
-        .bind(hotline_id)
-        .execute(&mut **tx)
-        .await?;
+        .bind(hotline_id);
     }
-    Ok(())
 }
 
 /// How many cells one upsert statement carries (11 parameters each, well under both backends' limits).

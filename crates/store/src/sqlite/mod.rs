@@ -28,6 +28,9 @@ const LINKAGE_CLAIM: &str = "UPDATE linkage_runs SET status = 'running', worker 
      OR (status = 'running' AND lease_until < $3) ORDER BY requested_at, id LIMIT 1) \
      AND (status = 'queued' OR (status = 'running' AND lease_until < $3)) RETURNING id, hotline_id";
 
+/// One query may carry several statements with binds (sqlx runs them in order on its worker thread).
+const MULTI_STATEMENT: bool = true;
+
 type Db = sqlx::Sqlite;
 type This = SqliteStore;
 
@@ -116,6 +119,7 @@ impl SqliteStore {
 mod repo {
     use super::{Db, This};
     include!("../shared/repo.rs");
+    include!("../shared/unit.rs");
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
     include!("../shared/channels.rs");

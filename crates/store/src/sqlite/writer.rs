@@ -10,7 +10,17 @@
 //! A request that fails rolls back only its own savepoint. The mutex is fair (FIFO), so the committer's
 //! turn comes after the requests already waiting, which is what lets batches grow under load and stay
 //! at one request when the line is quiet.
+//!
+//! A write built as a [`Unit`] (the hot paths: intake, inbound texts) runs in one round trip to sqlx's
+//! worker thread instead of one per statement: `SAVEPOINT`, its rows, its audit events and `RELEASE` go
+//! as one multi-statement query. Its events are sealed on the chain head the writer remembers from the
+//! last unit; the insert itself checks that head against `audit_head`, so a head moved by anything else
+//! (another path on this connection, another process on the file) fails the unit, which is rolled back
+//! to its savepoint and sealed again on the head read afresh. A unit abandoned part-way (its request
+//! cancelled) is rolled back before the connection is used again, and always before a COMMIT.
 
+use super::repo::{AuditHead, UNIT_ROLLBACK, Unit, is_stale_head, read_audit_head};
+use crate::crypto::Keyring;
 use crate::error::{Result, StoreError};
 use sqlx::Transaction;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
@@ -22,6 +32,29 @@ struct State {
     pool: SqlitePool,
     open: Option<Transaction<'static, Sqlite>>,
     batch: u64,
+    /// The audit chain's head after the last unit, while nothing else has used the connection since.
+    head: Option<AuditHead>,
+    /// A unit was sent and its outcome not seen: its savepoint may still be open.
+    unit_open: bool,
+}
+
+impl State {
+    /// Rolls back a unit abandoned part-way, if any.
+    async fn settle(&mut self) -> Result<()> {
+        if !self.unit_open {
+            return Ok(());
+        }
+        self.head = None;
+        let conn = self.open.as_mut().expect("a unit runs inside the batch");
+        match sqlx::query(UNIT_ROLLBACK).execute(&mut **conn).await {
+            Ok(_) => {}
+            // The unit had finished (or never started): nothing to undo.
+            Err(sqlx::Error::Database(e)) if e.message().contains("no such savepoint") => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.unit_open = false;
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -59,6 +92,8 @@ impl Writer {
             pool,
             open: None,
             batch: 0,
+            head: None,
+            unit_open: false,
         }));
         let notify = Arc::new(Notify::new());
         let (tx, committed) = watch::channel(Committed::default());
@@ -77,6 +112,7 @@ impl Writer {
             let tx = guard.pool.begin().await?;
             guard.open = Some(tx);
         }
+        guard.settle().await?;
         Ok(Lease {
             guard: Some(guard),
             notify: self.notify.clone(),
@@ -94,10 +130,27 @@ async fn committer(
         notify.notified().await;
         let Some(state) = state.upgrade() else { return };
         let mut st = state.lock().await;
-        let Some(tx) = st.open.take() else { continue };
+        if st.open.is_none() {
+            continue;
+        }
         let batch = st.batch;
         st.batch += 1;
-        let result = tx.commit().await;
+        // Never commit half a unit: if it cannot be rolled back, the whole batch is.
+        let result = match st.settle().await {
+            Ok(()) => st.open.take().expect("checked").commit().await,
+            Err(e) => {
+                st.head = None;
+                st.unit_open = false;
+                let _ = st.open.take().expect("checked").rollback().await;
+                Err(match e {
+                    StoreError::Database(e) => e,
+                    other => sqlx::Error::Protocol(other.to_string()),
+                })
+            }
+        };
+        if result.is_err() {
+            st.head = None;
+        }
         drop(st);
         published.send_modify(|c| {
             if let Err(e) = &result {
@@ -126,7 +179,58 @@ impl Lease {
             .guard
             .as_mut()
             .expect("a lease holds the writer until done");
+        // Whatever runs here may append audit events: the remembered head is no longer known.
+        st.head = None;
         st.open.as_mut().expect("a lease always has the batch open")
+    }
+
+    /// Runs `unit` as one savepoint of the batch, in one round trip when the remembered head is current.
+    pub async fn run_unit(&mut self, keys: &Keyring, unit: &Unit) -> Result<()> {
+        let st = &mut **self
+            .guard
+            .as_mut()
+            .expect("a lease holds the writer until done");
+        let State {
+            open,
+            head,
+            unit_open,
+            ..
+        } = st;
+        let conn: &mut SqliteConnection =
+            &mut *open.as_mut().expect("a lease always has the batch open");
+        let mut current = match head.take() {
+            Some(h) => h,
+            None => read_audit_head(conn).await?,
+        };
+        let mut resealed = false;
+        loop {
+            let (queries, after) = unit.sealed(keys, &current, true)?;
+            *unit_open = true;
+            let mut failed = None;
+            for q in queries {
+                if let Err(e) = q.run(conn).await {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            let Some(e) = failed else {
+                *unit_open = false;
+                *head = Some(after);
+                return Ok(());
+            };
+            match sqlx::query(UNIT_ROLLBACK).execute(&mut *conn).await {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(d)) if d.message().contains("no such savepoint") => {}
+                Err(r) => return Err(r.into()),
+            }
+            *unit_open = false;
+            if is_stale_head(&e) && !resealed {
+                resealed = true;
+                current = read_audit_head(conn).await?;
+                continue;
+            }
+            return Err(e.into());
+        }
     }
 
     /// Hands the connection back and returns a ticket for the batch this request's work belongs to.
