@@ -322,6 +322,7 @@ pub async fn load(
                     details_json: serde_json::to_string(&details)?,
                     safety_plan: sc.case.safety_plan.clone(),
                     assignee_id: None,
+                    opened_at_us: Some(us(sc.case.opened_at)),
                 });
                 c.parties = sc
                     .parties

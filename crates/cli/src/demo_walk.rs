@@ -224,7 +224,7 @@ async fn after_the_demo_an_analyst_drills_down_and_the_public_statistics_expose_
     .await
     .unwrap();
     let demo = ensure_demo_sized(&*store, 200).await.unwrap();
-    crate::demo_data::load(&*store, &demo.hotline_id, 42, 0.02)
+    crate::demo_data::load(&*store, &demo.hotline_id, 42, 0.005)
         .await
         .unwrap();
     let mut settings = Settings::default();
@@ -247,6 +247,18 @@ async fn after_the_demo_an_analyst_drills_down_and_the_public_statistics_expose_
     let csv = text(res).await;
     assert!(csv.starts_with("chart,category,series,value"), "{csv}");
     assert!(csv.lines().count() > 10);
+
+    // Cases keep the dates the synthetic history opened them on: the trend spans the years.
+    let trend = text(get(&app, "/insights/trend.csv", Some(&analyst)).await).await;
+    let months_with_cases = trend
+        .lines()
+        .skip(1)
+        .filter(|l| l.rsplit(',').next().is_some_and(|n| n != "0"))
+        .count();
+    assert!(
+        months_with_cases >= 24,
+        "cases in {months_with_cases} months: {trend}"
+    );
 
     // Signed out: the public statistics.
     let res = get(&app, "/statistics", None).await;

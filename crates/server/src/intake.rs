@@ -401,6 +401,7 @@ pub fn contact(
         .expect("details serialise"),
         safety_plan: None,
         assignee_id: Some(user_id.to_owned()),
+        opened_at_us: None,
     });
     Ok((
         NewContact {

@@ -341,6 +341,8 @@ async fn verify(scale: f64, seed: u64) -> anyhow::Result<()> {
                     details_json: serde_json::json!({ "typology": facts.typologies }).to_string(),
                     safety_plan: None,
                     assignee_id: None,
+                    // Opened with its first contact, as a live intake would be.
+                    opened_at_us: None,
                 });
                 c.parties = (0..victims)
                     .map(|_| NewParty {

@@ -171,6 +171,10 @@ pub struct NewCase {
     pub safety_plan: Option<String>,
     /// The advocate responsible.
     pub assignee_id: Option<String>,
+    /// When it was opened, Unix microseconds: `None` is now. Imports of past cases (the demo's
+    /// synthetic history, a migration from another system) give the original date, so trends by month
+    /// show when cases were opened rather than when they were imported.
+    pub opened_at_us: Option<i64>,
 }
 
 /// A stored case.

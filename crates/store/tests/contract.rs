@@ -654,6 +654,7 @@ fn new_case(hotline_id: &str, state: &str) -> lantern_store::NewCase {
         details_json: "{}".into(),
         safety_plan: Some("Leave through the back door at 6".into()),
         assignee_id: None,
+        opened_at_us: None,
     }
 }
 

@@ -356,6 +356,7 @@ pub async fn create(
         details_json: serde_json::to_string(&details).expect("details serialise"),
         safety_plan,
         assignee_id: Some(c.assignee_id.unwrap_or_else(|| p.user.id.clone())),
+        opened_at_us: None,
     };
     let case = state.store.create_case(&p.ctx(), &new).await?;
     Ok((StatusCode::CREATED, Json(case)).into_response())

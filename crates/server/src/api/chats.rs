@@ -146,6 +146,7 @@ pub async fn link_chat(
                         details_json: "{}".into(),
                         safety_plan: None,
                         assignee_id: Some(p.user.id.clone()),
+                        opened_at_us: None,
                     },
                 )
                 .await?;

@@ -13,6 +13,7 @@ mod linkage;
 mod ops;
 mod pages;
 mod permissions;
+mod pictures;
 mod review;
 mod screening;
 mod serve;

@@ -332,6 +332,9 @@ async fn insert_case(
     opened_at_us: i64,
 ) -> Result<Case> {
     let id = new_id();
+    let now = now_us();
+    // Given (imported history), or the caller's default (the contact it opens with, or now).
+    let opened = new.opened_at_us.unwrap_or(opened_at_us);
     let row = sqlx::query(
         "INSERT INTO case_numbers (hotline_id, last) VALUES ($1, 1) \
          ON CONFLICT (hotline_id) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
@@ -349,7 +352,7 @@ async fn insert_case(
     );
     sqlx::query(
         "INSERT INTO cases (id, hotline_id, number, status, form, state, details, safety_plan, assignee_id, opened_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(&new.hotline_id)
@@ -360,7 +363,8 @@ async fn insert_case(
     .bind(&new.details_json)
     .bind(safety_plan)
     .bind(&new.assignee_id)
-    .bind(opened_at_us)
+    .bind(opened)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     append_audit(
@@ -383,8 +387,8 @@ async fn insert_case(
         details_json: new.details_json.clone(),
         safety_plan: new.safety_plan.clone(),
         assignee_id: new.assignee_id.clone(),
-        opened_at_us,
-        updated_at_us: opened_at_us,
+        opened_at_us: opened,
+        updated_at_us: now,
         closed_at_us: None,
     })
 }
