@@ -15,8 +15,8 @@ RUNS=${2:-3}
 MESSAGES=${3:-10}
 CONSOLES=${4:-20}
 LIMIT=$(( (CHATS + CONSOLES - 1) / CONSOLES ))
-cargo build --release -q -p lantern-cli --bins
-BIN=${CARGO_TARGET_DIR:-target}/release
+[ -n "${BIN:-}" ] || cargo build --release -q -p lantern-cli --bins
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 ulimit -n 65536 2>/dev/null || true
@@ -35,7 +35,7 @@ export LANTERN_CONFIG=$work/lantern.toml LANTERN_DATABASE=$work/bench.db LANTERN
 for i in $(seq "$CONSOLES"); do
   echo "a long benchmark password" | "$BIN/lantern" users add --hotline bench --username "adv$i" \
     --role advocate --full-name "Advocate $i" >/dev/null
-  "$BIN/lantern" tokens create --username "adv$i" --name bench | grep -o 'lnt_[A-Za-z0-9_-]*' >>"$work/tokens.txt"
+  "$BIN/lantern" tokens create --username "adv$i" --name bench 2>/dev/null | grep -o 'lnt_[A-Za-z0-9_-]*' >>"$work/tokens.txt"
 done
 "$BIN/lantern" serve --bind "127.0.0.1:$port" 2>"$work/serve.log" &
 pid=$!
