@@ -37,12 +37,13 @@ for i in $(seq "$CONSOLES"); do
     --role advocate --full-name "Advocate $i" >/dev/null
   "$BIN/lantern" tokens create --username "adv$i" --name bench 2>/dev/null | grep -o 'lnt_[A-Za-z0-9_-]*' >>"$work/tokens.txt"
 done
-"$BIN/lantern" serve --bind "127.0.0.1:$port" 2>"$work/serve.log" &
-pid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+# A fresh server per run: the chats of a run stay with their consoles (the client does not end them).
 for run in $(seq "$RUNS"); do
+  "$BIN/lantern" serve --bind "127.0.0.1:$port" 2>>"$work/serve.log" &
+  pid=$!
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   "$BIN/lantern-chatload" --addr "127.0.0.1:$port" --tokens "$work/tokens.txt" --chats "$CHATS" \
     --messages "$MESSAGES" --interval-ms 1000 |
     sed "s/^/{\"backend\":\"sqlite\",\"run\":$run,\"result\":/; s/\$/}/"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
 done
-kill "$pid"; wait "$pid" 2>/dev/null || true
