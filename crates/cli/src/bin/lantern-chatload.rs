@@ -155,12 +155,14 @@ async fn main() -> anyhow::Result<()> {
                     continue;
                 };
                 match f["type"].as_str() {
+                    // A chat is announced again with its transcript after an accept: count it once.
                     Some("assigned") => {
-                        chats2
-                            .lock()
-                            .await
-                            .push(f["chat"].as_str().unwrap_or("").to_owned());
-                        assigned2.fetch_add(1, Ordering::Relaxed);
+                        let chat = f["chat"].as_str().unwrap_or("").to_owned();
+                        let mut mine = chats2.lock().await;
+                        if !mine.contains(&chat) {
+                            mine.push(chat);
+                            assigned2.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                     Some("message") if f["message"]["author"]["kind"] == "seeker" => {
                         let chat = f["chat"].as_str().unwrap_or("").to_owned();

@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod cases;
 mod chat;
+mod chat_browser;
 mod directory;
 mod errors;
 mod insights;
