@@ -154,13 +154,18 @@ impl Cube {
         Cube::default()
     }
 
-    /// Appends the cells of one metric (all of them, in any order). Each metric is added once.
+    /// Appends the cells of one metric (all of them, in any order). Each metric is added once. Its cells
+    /// are kept in month order, so that a question about some months scans only those.
     pub fn add_metric<'a>(
         &mut self,
         metric: &'static str,
         cells: impl IntoIterator<Item = (&'a CellKey, i64)>,
     ) {
         let start = self.counts.len();
+        let mut cells: Vec<(&CellKey, i64)> = cells.into_iter().collect();
+        if !cells.is_sorted_by(|a, b| a.0.month <= b.0.month) {
+            cells.sort_by(|a, b| a.0.month.cmp(&b.0.month));
+        }
         for (key, n) in cells {
             for d in Dim::ALL {
                 let code = self.code_for(d, d.of(key));
@@ -232,7 +237,16 @@ impl Cube {
                 let Some((_, range)) = self.metric_rows.iter().find(|(name, _)| name == m) else {
                     continue;
                 };
-                for i in range.clone() {
+                // The metric's cells are in month order: skip to the months asked.
+                let month_of =
+                    |i: usize| self.dicts[Dim::Month.col()][month_col[i] as usize].as_str();
+                let lo = q.from.as_deref().map_or(range.start, |f| {
+                    first_where(range.clone(), |i| month_of(i) >= f)
+                });
+                let hi = q.to.as_deref().map_or(range.end, |t| {
+                    first_where(range.clone(), |i| month_of(i) > t)
+                });
+                for i in lo..hi.max(lo) {
                     if !months[month_col[i] as usize]
                         || state.is_some_and(|s| Some(state_col[i]) != s)
                         || form.is_some_and(|f| Some(form_col[i]) != f)
@@ -259,6 +273,20 @@ impl Cube {
             rows: rows.into_iter().collect(),
         }
     }
+}
+
+/// The first index of `range` where `past` holds, for a `past` that is false and then true.
+fn first_where(range: std::ops::Range<usize>, past: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (range.start, range.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if past(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 /// A hotline's cube and the rollup version it was built at.
