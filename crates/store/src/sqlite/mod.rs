@@ -2,7 +2,9 @@
 //!
 //! All writes go through one connection with group commit (see `writer`), so transactions never contend
 //! for SQLite's write lock and one fsync covers every request of a batch; reads use a separate pool,
-//! which WAL lets run beside the writer.
+//! which WAL lets run beside the writer. The writer never checkpoints the WAL into the database file itself
+//! (that would stall the batch whose commit crossed the threshold): a third connection checkpoints every
+//! second, beside the writer, in SQLite's passive mode.
 
 use crate::crypto::Keyring;
 use crate::error::{Result, StoreError};
@@ -41,6 +43,38 @@ pub struct SqliteStore {
     reader: SqlitePool,
     keys: Keyring,
     path: PathBuf,
+    _checkpointer: Checkpointer,
+}
+
+/// Copies the WAL into the database file every [`Checkpointer::EVERY`], without blocking the writer or
+/// readers (`wal_checkpoint(PASSIVE)`); stops with the store.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Checkpointer {
+    const EVERY: Duration = Duration::from_secs(1);
+
+    fn start(pool: SqlitePool) -> Checkpointer {
+        Checkpointer(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Self::EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; the next one will try again");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl SqliteStore {
@@ -65,18 +99,23 @@ impl SqliteStore {
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.clone())
+            .connect_with(base.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         sqlx::migrate!("src/sqlite/migrations").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
-            .connect_with(base.read_only(true))
+            .connect_with(base.clone().read_only(true))
+            .await?;
+        let checkpoints = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.pragma("wal_autocheckpoint", "0"))
             .await?;
         let store = SqliteStore {
             writer: writer::Writer::start(writer),
             reader,
             keys,
             path: path.to_owned(),
+            _checkpointer: Checkpointer::start(checkpoints),
         };
         store.rebuild_missing_rollups().await?;
         Ok(store)
