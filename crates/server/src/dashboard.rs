@@ -238,14 +238,16 @@ impl Cube {
                     continue;
                 };
                 // The metric's cells are in month order: skip to the months asked.
-                let month_of =
-                    |i: usize| self.dicts[Dim::Month.col()][month_col[i] as usize].as_str();
-                let lo = q.from.as_deref().map_or(range.start, |f| {
-                    first_where(range.clone(), |i| month_of(i) >= f)
-                });
-                let hi = q.to.as_deref().map_or(range.end, |t| {
-                    first_where(range.clone(), |i| month_of(i) > t)
-                });
+                let month = |c: &u16| self.dicts[Dim::Month.col()][*c as usize].as_str();
+                let cells = &month_col[range.clone()];
+                let lo = range.start
+                    + q.from
+                        .as_deref()
+                        .map_or(0, |f| cells.partition_point(|c| month(c) < f));
+                let hi = range.start
+                    + q.to
+                        .as_deref()
+                        .map_or(cells.len(), |t| cells.partition_point(|c| month(c) <= t));
                 for i in lo..hi.max(lo) {
                     if !months[month_col[i] as usize]
                         || state.is_some_and(|s| Some(state_col[i]) != s)
@@ -273,20 +275,6 @@ impl Cube {
             rows: rows.into_iter().collect(),
         }
     }
-}
-
-/// The first index of `range` where `past` holds, for a `past` that is false and then true.
-fn first_where(range: std::ops::Range<usize>, past: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (range.start, range.end);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if past(mid) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    lo
 }
 
 /// A hotline's cube and the rollup version it was built at.
