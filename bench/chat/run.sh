@@ -27,6 +27,8 @@ public_url = "http://127.0.0.1:$port"
 [chat]
 hotline = "bench"
 advocate_limit = $LIMIT
+# Every chat of the benchmark comes from 127.0.0.1.
+max_starts_per_hour = 100000000
 TOML
 export LANTERN_CONFIG=$work/lantern.toml LANTERN_DATABASE=$work/bench.db LANTERN_KEY_FILE=$work/lantern.keys LANTERN_LOG_LEVEL=warn
 "$BIN/lantern" keys init >/dev/null

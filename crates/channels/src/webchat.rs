@@ -381,6 +381,17 @@ impl ChatHub {
         Ok(())
     }
 
+    /// Ends a chat whose help-seeker's page lost its connection and did not come back in time: a
+    /// `connection_lost` message, then the end, as if the help-seeker had ended it.
+    pub fn end_lost(&mut self, id: ChatId) -> Result<(), ChatError> {
+        let chat = self.chats.get_mut(&id).ok_or(ChatError::UnknownChat)?;
+        if chat.status == ChatStatus::Ended {
+            return Err(ChatError::Ended);
+        }
+        push(chat, Author::System, "connection_lost".to_owned());
+        self.end(id, None)
+    }
+
     /// Adds a help-seeker's message (allowed while waiting, so nothing they write is lost). Returns its
     /// sequence number.
     pub fn post_from_seeker(&mut self, id: ChatId, text: &str) -> Result<u64, ChatError> {
@@ -557,6 +568,14 @@ pub enum ServerFrame {
         safe_to_chat: SafeToChat,
         /// The chat's contact in storage, to link it to a case.
         contact: String,
+    },
+    /// Whether the help-seeker's page is connected now (to the chat's advocate): `false` when it lost its
+    /// connection (the chat waits for it to come back for a while), `true` when it is back.
+    Presence {
+        /// The chat.
+        chat: ChatId,
+        /// Connected now.
+        connected: bool,
     },
     /// How many chats wait at the advocate's hotline.
     Waiting {
@@ -755,6 +774,35 @@ mod tests {
         assert_eq!(hub.post_from_seeker(id, "x"), Err(ChatError::Ended));
         assert_eq!(hub.resume(token.as_str()).err(), Some(ChatError::Ended));
         assert!(hub.active_chats(adv(1)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_chat_whose_seeker_is_lost_ends_with_a_note_and_frees_the_advocate() {
+        let (mut hub, id, _) = active_chat();
+        let before = hub.messages_after(id, 0).unwrap().len();
+        hub.end_lost(id).unwrap();
+        let texts: Vec<&str> = hub.messages_after(id, 0).unwrap()[before..]
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(texts, ["connection_lost", "ended"]);
+        assert_eq!(hub.chat(id).unwrap().status, ChatStatus::Ended);
+        assert!(hub.active_chats(adv(1)).unwrap().is_empty());
+        assert_eq!(hub.end_lost(id), Err(ChatError::Ended));
+        assert_eq!(
+            hub.end_lost(ChatId(Uuid::nil())),
+            Err(ChatError::UnknownChat)
+        );
+    }
+
+    #[test]
+    fn a_lost_chat_still_waiting_leaves_the_queue() {
+        let mut hub = ChatHub::new();
+        let (a, _, _) = hub.start(hotline(), Lang::En, SafeToChat::Yes);
+        let (b, _, _) = hub.start(hotline(), Lang::En, SafeToChat::Yes);
+        hub.end_lost(a).unwrap();
+        assert_eq!(hub.queue(hotline()).collect::<Vec<_>>(), vec![b]);
+        assert_eq!(hub.position(b), Some(1));
     }
 
     #[test]

@@ -12,12 +12,18 @@
 //! is lost, doubled or reordered. An advocate's console gets each of its chats again on (re)connect and
 //! places messages by number.
 //!
+//! A help-seeker's page that loses its connection (a phone out of signal, a closed tab) is shown to the
+//! chat's advocate as gone, and back when it resumes; a chat whose page has not come back within
+//! `chat.reconnect_seconds` ends, with a `connection_lost` note in its transcript. Chats started from one
+//! client address are limited per hour (`chat.max_starts_per_hour`), counted by a keyed hash of the address.
+//!
 //! Limitation: the hub lives in this process's memory. With PostgreSQL and several servers, a help-seeker
 //! and an advocate meet only if the load balancer sends both to the same server (sticky routing on
 //! `/chat/socket` and `/chats/socket`), and chats still waiting or active when a server stops are not
 //! picked up again (their stored transcripts stay complete up to the last message acknowledged).
 
 use crate::auth::Principal;
+use crate::config::ChatSettings;
 use lantern_channels::keywords::Lang;
 use lantern_channels::webchat::{
     AdvocateFrame, AdvocateId, Author, ChatError, ChatHub, ChatId, ChatMessage, ChatStatus,
@@ -101,6 +107,8 @@ struct Inner {
     hub: ChatHub,
     lanes: HashMap<ChatId, Lane>,
     seekers: HashMap<ChatId, (u64, Outbox)>,
+    /// Chats whose help-seeker's page lost its connection, by the connection that was lost.
+    lost: HashMap<ChatId, u64>,
     staff: HashMap<AdvocateId, Staffer>,
 }
 
@@ -125,10 +133,15 @@ pub struct ChatService {
     inner: Mutex<Inner>,
     store: Arc<dyn Store>,
     limit: usize,
+    reconnect: std::time::Duration,
+    max_starts_per_hour: i64,
     hotline_slug: String,
     public_hotline: OnceCell<Option<(HotlineId, String)>>,
     next_conn: AtomicU64,
 }
+
+/// The rate-limit bucket of chat starts.
+const START_BUCKET: &str = "chat_start";
 
 /// The hub's identifier for a stored id (the store's ids are UUIDs; anything else is hashed to one).
 fn uuid_of(id: &str) -> Uuid {
@@ -227,13 +240,16 @@ pub enum SeekerState {
 }
 
 impl ChatService {
-    /// The chat of a process over `store`, whose public page joins the hotline `hotline_slug`.
-    pub fn new(store: Arc<dyn Store>, hotline_slug: &str, limit: usize) -> ChatService {
+    /// The chat of a process over `store`, as `settings` say: the hotline the public page joins, the
+    /// advocates' limit, the reconnect window and the start limit.
+    pub fn new(store: Arc<dyn Store>, settings: &ChatSettings) -> ChatService {
         ChatService {
             inner: Mutex::new(Inner::default()),
             store,
-            limit: limit.max(1),
-            hotline_slug: hotline_slug.to_owned(),
+            limit: settings.advocate_limit.max(1),
+            reconnect: std::time::Duration::from_secs(settings.reconnect_seconds.max(1)),
+            max_starts_per_hour: settings.max_starts_per_hour.max(1),
+            hotline_slug: settings.hotline.clone(),
             public_hotline: OnceCell::new(),
             next_conn: AtomicU64::new(1),
         }
@@ -341,12 +357,14 @@ impl ChatService {
 
     // ---- help-seekers ----
 
-    /// Handles one text frame of a help-seeker's socket.
+    /// Handles one text frame of a help-seeker's socket; `client` is the keyed hash of its address, which
+    /// a `start` is counted under.
     pub async fn seeker_frame(
         self: &Arc<Self>,
         state: &mut SeekerState,
         conn_id: u64,
         conn: &Outbox,
+        client: &[u8],
         text: &str,
     ) {
         let frame = match lantern_channels::webchat::parse_seeker_frame(text) {
@@ -361,11 +379,14 @@ impl ChatService {
                 },
                 SeekerState::Idle,
             ) => match self.public_hotline().await {
-                Some((hid, hotline)) => {
-                    let id = self.start(hid, hotline, language, safe_to_chat, conn_id, conn);
-                    *state = SeekerState::In(id);
-                    Ok(())
-                }
+                Some((hid, hotline)) => match self.may_start(client).await {
+                    Ok(()) => {
+                        let id = self.start(hid, hotline, language, safe_to_chat, conn_id, conn);
+                        *state = SeekerState::In(id);
+                        Ok(())
+                    }
+                    Err(f) => Err(f),
+                },
                 None => Err(error_frame(
                     "unavailable",
                     "the chat is not available right now",
@@ -395,6 +416,34 @@ impl ChatService {
         };
         if let Err(f) = result {
             send(conn, &f);
+        }
+    }
+
+    /// Counts a chat start from `client`; refuses it (with the frame to send) past the hourly limit.
+    async fn may_start(&self, client: &[u8]) -> Result<(), ServerFrame> {
+        match self
+            .store
+            .rate_limit_hit(START_BUCKET, client, self.max_starts_per_hour, 3600)
+            .await
+        {
+            Ok(d) if d.allowed => Ok(()),
+            Ok(d) => {
+                tracing::warn!("refused a chat start: too many from one address this hour");
+                let minutes = ((d.retry_after_s + 59) / 60).max(1);
+                Err(error_frame(
+                    "rate_limited",
+                    &format!(
+                        "too many chats were started from this connection; try again in {minutes} minutes"
+                    ),
+                ))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot count a chat start");
+                Err(error_frame(
+                    "unavailable",
+                    "the chat is not available right now",
+                ))
+            }
         }
     }
 
@@ -537,12 +586,90 @@ impl ChatService {
         Self::enqueue(inner, id, Job::Finish);
     }
 
-    /// A help-seeker's socket closed.
-    pub fn seeker_gone(&self, state: SeekerState, conn_id: u64) {
-        if let SeekerState::In(id) = state {
-            let mut inner = self.lock();
-            if inner.seekers.get(&id).is_some_and(|(c, _)| *c == conn_id) {
-                inner.seekers.remove(&id);
+    /// A help-seeker's socket closed. If it was the chat's page (not one already replaced by a resume), the
+    /// advocate is told the page is gone, and the chat ends unless a resume comes within the window.
+    pub fn seeker_gone(self: &Arc<Self>, state: SeekerState, conn_id: u64) {
+        let SeekerState::In(id) = state else {
+            return;
+        };
+        let mut inner = self.lock();
+        if inner.seekers.get(&id).is_none_or(|(c, _)| *c != conn_id) {
+            return;
+        }
+        inner.seekers.remove(&id);
+        let Some(status) = inner.hub.chat(id).map(|c| c.status) else {
+            return;
+        };
+        if status == ChatStatus::Ended {
+            return;
+        }
+        inner.lost.insert(id, conn_id);
+        if let ChatStatus::Active { advocate } = status {
+            Self::tell_advocate(
+                &inner,
+                advocate,
+                &ServerFrame::Presence {
+                    chat: id,
+                    connected: false,
+                },
+            );
+        }
+        drop(inner);
+        let svc = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(svc.reconnect).await;
+            svc.expire(id, conn_id);
+        });
+    }
+
+    /// Ends a chat whose page was lost as `conn_id` and has not come back since.
+    fn expire(&self, id: ChatId, conn_id: u64) {
+        let mut inner = self.lock();
+        if inner.lost.get(&id) != Some(&conn_id) {
+            return;
+        }
+        inner.lost.remove(&id);
+        let Some((status, hotline)) = inner.hub.chat(id).map(|c| (c.status, c.hotline)) else {
+            return;
+        };
+        if inner.hub.end_lost(id).is_err() {
+            return;
+        }
+        tracing::info!("a web chat ended: the help-seeker's page did not come back");
+        // The note before the end, to the advocate; `ended` then stores and announces the end itself.
+        let note = inner
+            .hub
+            .messages_after(id, 0)
+            .ok()
+            .and_then(|ms| ms.iter().rev().nth(1).cloned());
+        if let Some(note) = note {
+            let to = match status {
+                ChatStatus::Active { advocate } => vec![(
+                    Target::Advocate(advocate),
+                    Out::Frame(ServerFrame::Message {
+                        chat: id,
+                        message: note.clone(),
+                    }),
+                )],
+                _ => Vec::new(),
+            };
+            Self::enqueue(
+                &inner,
+                id,
+                Job::Store(Self::store_job(id, &note, None), to, None, None),
+            );
+        }
+        self.ended(&mut inner, id, status, None);
+        if status == ChatStatus::Waiting {
+            Self::queue_changed(&inner, hotline);
+        }
+    }
+
+    /// A frame to every console of an advocate.
+    fn tell_advocate(inner: &Inner, advocate: AdvocateId, frame: &ServerFrame) {
+        if let Some(s) = inner.staff.get(&advocate) {
+            for conn in s.conns.values() {
+                send(conn, frame);
             }
         }
     }
@@ -1014,6 +1141,18 @@ impl ChatService {
                         ChatStatus::Ended => send(&conn, &ServerFrame::Ended { chat }),
                     }
                     inner.seekers.insert(chat, (conn_id, conn));
+                    if inner.lost.remove(&chat).is_some()
+                        && let ChatStatus::Active { advocate } = status
+                    {
+                        Self::tell_advocate(
+                            &inner,
+                            advocate,
+                            &ServerFrame::Presence {
+                                chat,
+                                connected: true,
+                            },
+                        );
+                    }
                 }
                 Job::Replay { to, after_seq } => {
                     let inner = self.lock();
@@ -1039,6 +1178,12 @@ impl ChatService {
                             .map(|s| s.conns.values().cloned().collect())
                             .unwrap_or_default(),
                     };
+                    if inner.lost.contains_key(&chat) {
+                        frames.push(ServerFrame::Presence {
+                            chat,
+                            connected: false,
+                        });
+                    }
                     for conn in &conns {
                         for f in &frames {
                             send(conn, f);
@@ -1050,6 +1195,7 @@ impl ChatService {
                     inner.hub.remove_ended(chat);
                     inner.lanes.remove(&chat);
                     inner.seekers.remove(&chat);
+                    inner.lost.remove(&chat);
                     return;
                 }
             }

@@ -48,6 +48,12 @@ pub struct ChatSettings {
     pub hotline: String,
     /// How many chats one advocate (or supervisor) may have open at once (at least 1).
     pub advocate_limit: usize,
+    /// How long a chat waits for a help-seeker's page that lost its connection to come back before it
+    /// ends, in seconds (at least 1). The advocate sees the page go and come back meanwhile.
+    pub reconnect_seconds: u64,
+    /// Chats started from one client address per hour (counted like tips, as a keyed hash of the
+    /// address that `tips.client_ip_header` names); more are refused with a `rate_limited` frame.
+    pub max_starts_per_hour: i64,
 }
 
 impl Default for ChatSettings {
@@ -55,6 +61,8 @@ impl Default for ChatSettings {
         ChatSettings {
             hotline: "demo".into(),
             advocate_limit: 3,
+            reconnect_seconds: 600,
+            max_starts_per_hour: 20,
         }
     }
 }
@@ -562,6 +570,12 @@ impl Settings {
                 "CHAT_ADVOCATE_LIMIT" => {
                     s.chat.advocate_limit = v.parse().map_err(|_| bad("expected a number"))?
                 }
+                "CHAT_RECONNECT_SECONDS" => {
+                    s.chat.reconnect_seconds = v.parse().map_err(|_| bad("expected seconds"))?
+                }
+                "CHAT_MAX_STARTS_PER_HOUR" => {
+                    s.chat.max_starts_per_hour = v.parse().map_err(|_| bad("expected a count"))?
+                }
                 "TIPS_HOTLINE" => s.tips.hotline = v,
                 "TIPS_MAX_PER_HOUR" => {
                     s.tips.max_per_hour = v.parse().map_err(|_| bad("expected a count"))?
@@ -624,6 +638,18 @@ impl Settings {
         if self.chat.advocate_limit < 1 {
             return Err(ConfigError::Invalid(
                 "chat.advocate_limit",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.chat.reconnect_seconds < 1 {
+            return Err(ConfigError::Invalid(
+                "chat.reconnect_seconds",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.chat.max_starts_per_hour < 1 {
+            return Err(ConfigError::Invalid(
+                "chat.max_starts_per_hour",
                 "must be at least 1".into(),
             ));
         }
@@ -707,6 +733,12 @@ neutral_url = "https://www.weather.gov/"
 hotline = "demo"
 # How many chats one advocate or supervisor may have open at once in the chat console.
 advocate_limit = 3
+# When a help-seeker's page loses its connection, the chat waits this many seconds for it to come back
+# (the advocate sees it go and return), then ends.
+reconnect_seconds = 600
+# Chats started from one client address per hour; more are refused. Addresses are counted as a keyed hash,
+# as for tips (behind a proxy, see tips.client_ip_header).
+max_starts_per_hour = 20
 [statistics]
 # The public statistics pages (/statistics, no sign-in): the slug of the hotline they publish, per state
 # and year, every table through the release gate. Empty: no public statistics.

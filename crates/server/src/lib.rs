@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod chat;
+pub mod client_address;
 pub mod config;
 pub mod dashboard;
 pub mod directory;

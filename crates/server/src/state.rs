@@ -37,11 +37,7 @@ impl AppState {
     /// State over a store with settings.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         let sms = SmsLine::from_settings(&settings.sms);
-        let chat = Arc::new(crate::chat::ChatService::new(
-            store.clone(),
-            &settings.chat.hotline,
-            settings.chat.advocate_limit,
-        ));
+        let chat = Arc::new(crate::chat::ChatService::new(store.clone(), &settings.chat));
         AppState {
             chat,
             store,

@@ -20,14 +20,13 @@ use crate::pages::help::{HelpChrome, lang_of};
 use crate::pages::{Chrome, PageResult, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, RawQuery, Request, State};
+use axum::extract::{Query, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use lantern_channels::keywords::Lang;
 use lantern_channels::tip_form::{self, FieldError, Parsed, TipText, WHO, t};
 use lantern_store::{AuditCtx, ContactFilter, NewContact};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 /// The rate-limit bucket of tip posts.
 const BUCKET: &str = "tip_form";
@@ -187,24 +186,6 @@ fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
         .map_or(true, |o| !o.eq_ignore_ascii_case(public_origin))
 }
 
-/// The client's address as configured (a proxy's header, or the connection's peer), for hashing only.
-fn client_address(state: &AppState, req: &Request) -> String {
-    let name = state.settings.tips.client_ip_header.trim();
-    if !name.is_empty() {
-        let last = req
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        return last.unwrap_or("unknown").to_owned();
-    }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
-}
-
 /// The hotline tips go to: the configured one, or the installation's only hotline.
 async fn tip_hotline(state: &AppState) -> Result<Option<String>, AppError> {
     let slug = &state.settings.tips.hotline;
@@ -267,7 +248,8 @@ async fn submit_inner(state: &AppState, req: Request) -> Result<Response, AppErr
             TipText::TooLarge,
         ));
     }
-    let address = client_address(state, &req);
+    let key =
+        crate::client_address::client_key(state, ADDRESS_KIND, req.headers(), req.extensions());
     let Ok(body) = axum::body::to_bytes(req.into_body(), tip_form::MAX_BODY_BYTES).await else {
         return Ok(refusal(
             state,
@@ -279,8 +261,6 @@ async fn submit_inner(state: &AppState, req: Request) -> Result<Response, AppErr
     let Some(hotline_id) = tip_hotline(state).await? else {
         return Err(AppError::not_found("the tip form of this installation"));
     };
-    let key = state.store.keys().blind_index(ADDRESS_KIND, &address);
-    drop(address);
     let decision = state
         .store
         .rate_limit_hit(BUCKET, &key, state.settings.tips.max_per_hour, 3600)

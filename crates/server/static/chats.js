@@ -22,6 +22,7 @@
     if (code === "advocate_joined") { return "An advocate joined."; }
     if (code === "transferred") { return "Transferred."; }
     if (code === "ended") { return "The chat ended."; }
+    if (code === "connection_lost") { return "The help-seeker's connection was lost and did not come back."; }
     return code;
   }
   function loadStaff(select) {
@@ -137,7 +138,11 @@
         c = chats[f.chat];
         if (c && f.to !== me) { finish(c); c.node.querySelector(".chat-meta").textContent += " · transferred"; }
         break;
-      case "ended": c = chats[f.chat]; if (c) { finish(c); } break;
+      case "presence":
+        c = chats[f.chat];
+        if (c) { c.node.querySelector(".chat-presence").hidden = f.connected; c.node.classList.toggle("away", !f.connected); }
+        break;
+      case "ended": c = chats[f.chat]; if (c) { c.node.querySelector(".chat-presence").hidden = true; finish(c); } break;
       case "error": say(f.detail); break;
       default: break;
     }

@@ -14,7 +14,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt as _, StreamExt as _};
 use lantern_channels::i18n::{Text, t};
@@ -22,7 +22,17 @@ use lantern_channels::keywords::Lang;
 use lantern_channels::webchat::FrameError;
 use serde::Deserialize;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// How often the server pings an open socket, so that a page whose network went away silently (a phone
+/// out of signal) is noticed.
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// A socket that sends nothing, not even the answer to a ping, for this long is taken as gone.
+const SILENT_LIMIT: Duration = Duration::from_secs(75);
+
+/// The keyed-hash kind of a help-seeker's address, for the chat's start limit.
+const ADDRESS_KIND: &str = "chat_client_address";
 
 /// The largest WebSocket message read at all; larger ones close the socket. Up to this size a frame
 /// over the 32 KiB frame limit is refused with an error frame instead.
@@ -60,21 +70,24 @@ struct ChatTexts {
     transferred: &'static str,
     you: &'static str,
     advocate: &'static str,
+    too_many: &'static str,
 }
 
 fn texts(lang: Lang) -> ChatTexts {
-    let (end, transferred, you, advocate) = match lang {
+    let (end, transferred, you, advocate, too_many) = match lang {
         Lang::En => (
             "End chat",
             "You are being connected to another advocate.",
             "You",
             "Advocate",
+            "Too many chats were started from this connection. Please try again later, or call or text the hotline.",
         ),
         Lang::Es => (
             "Terminar el chat",
             "Le estamos conectando con otro/a asesor/a.",
             "Usted",
             "Asesor/a",
+            "Se iniciaron demasiados chats desde esta conexión. Inténtelo más tarde, o llame o envíe un mensaje de texto a la línea.",
         ),
     };
     ChatTexts {
@@ -94,6 +107,7 @@ fn texts(lang: Lang) -> ChatTexts {
         transferred,
         you,
         advocate,
+        too_many,
     }
 }
 
@@ -141,7 +155,7 @@ fn wrong_origin() -> Response {
     .into_response()
 }
 
-/// Writes an outbox to a socket until either ends.
+/// Writes an outbox to a socket until either ends, with a ping every [`PING_EVERY`].
 fn split(
     socket: WebSocket,
 ) -> (
@@ -152,13 +166,32 @@ fn split(
     let (mut sink, stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let writer = tokio::spawn(async move {
-        while let Some(text) = rx.recv().await {
-            if sink.send(Message::Text(text.into())).await.is_err() {
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+        loop {
+            let msg = tokio::select! {
+                text = rx.recv() => match text {
+                    Some(text) => Message::Text(text.into()),
+                    None => break,
+                },
+                _ = ping.tick() => Message::Ping(Default::default()),
+            };
+            if sink.send(msg).await.is_err() {
                 break;
             }
         }
     });
     (tx, stream, writer)
+}
+
+/// The next message of a socket, or `None` when it closed, failed or stayed silent past [`SILENT_LIMIT`].
+async fn next_message(
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+) -> Option<Message> {
+    match tokio::time::timeout(SILENT_LIMIT, stream.next()).await {
+        Ok(Some(Ok(msg))) => Some(msg),
+        Ok(_) | Err(_) => None,
+    }
 }
 
 fn refuse(conn: &Outbox, e: &FrameError) {
@@ -168,29 +201,32 @@ fn refuse(conn: &Outbox, e: &FrameError) {
 }
 
 /// `GET /chat/socket`: a help-seeker's chat. No account and no cookie; the page holds the resume token in
-/// memory. A page from another site is refused.
+/// memory. A page from another site is refused. The client's address is kept only as a keyed hash, to
+/// count its chat starts.
 pub async fn seeker_socket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
     if !origin_ok(&state, &headers, false) {
         return wrong_origin();
     }
+    let client = crate::client_address::client_key(&state, ADDRESS_KIND, &headers, &extensions);
     let svc = state.chat.clone();
     ws.max_message_size(MAX_SOCKET_MESSAGE)
         .max_frame_size(MAX_SOCKET_MESSAGE)
-        .on_upgrade(move |socket| run_seeker(svc, socket))
+        .on_upgrade(move |socket| run_seeker(svc, client, socket))
 }
 
-async fn run_seeker(svc: Arc<ChatService>, socket: WebSocket) {
+async fn run_seeker(svc: Arc<ChatService>, client: Vec<u8>, socket: WebSocket) {
     let (conn, mut stream, writer) = split(socket);
     let conn_id = svc.conn_id();
     let mut chat = SeekerState::Idle;
-    while let Some(Ok(msg)) = stream.next().await {
+    while let Some(msg) = next_message(&mut stream).await {
         match msg {
             Message::Text(text) => {
-                svc.seeker_frame(&mut chat, conn_id, &conn, text.as_str())
+                svc.seeker_frame(&mut chat, conn_id, &conn, &client, text.as_str())
                     .await
             }
             Message::Binary(_) => refuse(&conn, &FrameError::NotJson),
@@ -225,7 +261,7 @@ async fn run_advocate(svc: Arc<ChatService>, p: Principal, socket: WebSocket) {
     let (conn, mut stream, writer) = split(socket);
     let conn_id = svc.conn_id();
     let adv = svc.advocate_connected(&p, conn_id, &conn);
-    while let Some(Ok(msg)) = stream.next().await {
+    while let Some(msg) = next_message(&mut stream).await {
         match msg {
             Message::Text(text) => svc.advocate_frame(adv, &conn, text.as_str()),
             Message::Binary(_) => refuse(&conn, &FrameError::NotJson),

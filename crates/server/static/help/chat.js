@@ -12,7 +12,8 @@
     reconnecting: root.getAttribute("data-t-reconnecting"),
     transferred: root.getAttribute("data-t-transferred"),
     you: root.getAttribute("data-t-you"),
-    advocate: root.getAttribute("data-t-advocate")
+    advocate: root.getAttribute("data-t-advocate"),
+    tooMany: root.getAttribute("data-t-too-many")
   };
   var pre = document.getElementById("pre-chat");
   var live = document.getElementById("chat-live");
@@ -75,7 +76,12 @@
         render(f.message);
         break;
       case "ended": finish(); break;
-      case "error": say(f.detail); break;
+      case "error":
+        // A resume after the chat was ended (the connection was away too long): it is over.
+        if (f.code === "ended" || f.code === "unknown_chat") { finish(); }
+        else if (f.code === "rate_limited") { token = null; say(T.tooMany); }
+        else { say(f.detail); }
+        break;
       default: break;
     }
   }

@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod chat;
 mod chat_browser;
+mod chat_presence;
 mod directory;
 mod errors;
 mod insights;
