@@ -7,8 +7,14 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The HSDS 3.1 examples of `shared/hsds-3.1`, beside the checkout or above it (a worktree may sit
+/// deeper than the main checkout).
 fn hsds_examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/hsds-3.1/examples")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|d| d.join("shared/hsds-3.1/examples"))
+        .find(|d| d.is_dir())
+        .expect("shared/hsds-3.1/examples beside or above the checkout")
 }
 
 /// A directory's records as (table, id, body), sorted, read straight from the store.

@@ -512,8 +512,12 @@ async fn the_hsds_api_takes_the_specifications_example_and_serves_it_paged_and_a
     let app = TestApp::new().await;
     let m = app.user(Role::DirectoryManager).await;
     let (mt, _) = app.token_for(&m).await;
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/hsds-3.1/examples");
+    // shared/hsds-3.1 sits beside the checkout, or above it for a worktree deeper than the checkout.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|d| d.join("shared/hsds-3.1/examples"))
+        .find(|d| d.is_dir())
+        .expect("shared/hsds-3.1/examples beside or above the checkout");
     let example: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("service_full.json")).unwrap())
             .unwrap();
