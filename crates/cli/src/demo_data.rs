@@ -303,6 +303,7 @@ pub async fn load(
                     recruitment: sc.case.recruitment.clone(),
                     recruiter_relation: sc.case.recruiter_relation,
                     means: sc.case.means.clone(),
+                    needs: sc.case.needs.clone(),
                 };
                 let mut iter = sc.contacts.iter();
                 let Some(first) = iter.next() else { continue };

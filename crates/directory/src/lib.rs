@@ -12,4 +12,5 @@ pub mod io;
 pub mod model;
 pub mod schedule;
 pub mod spec;
+pub mod supply;
 pub mod taxonomy;

@@ -1,7 +1,7 @@
 //! What is coded about a case beyond its status and form: venues and industries, places, risk factors,
 //! recruitment, and the means of control — stored as one JSON document with the case.
 
-use crate::codes::{Means, RecruiterRelation, Recruitment, RiskFactor, Typology, UsState};
+use crate::codes::{Means, RecruiterRelation, Recruitment, RiskFactor, ServiceType, Typology, UsState};
 use serde::{Deserialize, Serialize};
 
 /// Every USPS state code Lantern knows (the states, DC and Puerto Rico), in [`UsState`]'s order.
@@ -36,6 +36,30 @@ pub fn language(raw: &str) -> Result<String, String> {
         Err(format!(
             "`{raw}` is not an ISO 639 language code such as en or es"
         ))
+    }
+}
+
+/// A county's name as places are compared: trimmed, inner spaces single, and ` County` added when
+/// the name carries no kind of its own (`Parish`, `Borough`, `Census Area`, `Municipality`, `city`),
+/// so that `Cook` and `Cook County` are the same county; `None` when blank.
+pub fn county_name(raw: &str) -> Option<String> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return None;
+    }
+    let lower = name.to_lowercase();
+    let kinds = [
+        " county",
+        " parish",
+        " borough",
+        " census area",
+        " municipality",
+        " city",
+    ];
+    if kinds.iter().any(|k| lower.ends_with(k)) {
+        Some(name)
+    } else {
+        Some(format!("{name} County"))
     }
 }
 
@@ -78,6 +102,10 @@ pub struct CaseDetails {
     /// The means of control reported across the case's contacts.
     #[serde(default)]
     pub means: Vec<Means>,
+    /// What the potential victims need, as service types of the directory (DOMAIN.md §5), recorded
+    /// by the advocate whether or not a referral could be made: the demand side of the gap analysis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<ServiceType>,
 }
 
 impl CaseDetails {
@@ -113,5 +141,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(d.check().unwrap_err().0, "details.locations[0].state");
+    }
+
+    #[test]
+    fn a_county_is_named_the_same_with_or_without_its_kind() {
+        assert_eq!(county_name(" Cook ").as_deref(), Some("Cook County"));
+        assert_eq!(county_name("Cook  County").as_deref(), Some("Cook County"));
+        assert_eq!(
+            county_name("Orleans Parish").as_deref(),
+            Some("Orleans Parish")
+        );
+        assert_eq!(county_name("   "), None);
     }
 }

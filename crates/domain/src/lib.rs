@@ -8,6 +8,7 @@ pub mod case;
 pub mod codes;
 pub mod identity;
 pub mod model;
+pub mod population;
 pub mod referral;
 pub mod screening;
 pub mod synth;

@@ -8,7 +8,8 @@
 
 use crate::codes::{
     AgeBand, CaseForm, CaseStatus, Category, Channel, Gender, LocationPrecision, Means, PartyRole,
-    RecruiterRelation, Recruitment, RiskFactor, SafeToTalk, SignalerType, Typology, UsState,
+    RecruiterRelation, Recruitment, RiskFactor, SafeToTalk, ServiceType, SignalerType, Typology,
+    UsState,
 };
 use crate::values::{CaseNumber, CountryCode, Email, LanguageCode, PhoneE164, ZipCode};
 use serde::de::DeserializeOwned;
@@ -134,6 +135,8 @@ pub struct Case {
     pub recruiter_relation: Option<RecruiterRelation>,
     /// Means of control reported across its contacts.
     pub means: Vec<Means>,
+    /// What its potential victims need (service types, DOMAIN.md §5).
+    pub needs: Vec<ServiceType>,
     /// The safety plan.
     pub safety_plan: Option<String>,
     /// The advocate responsible.

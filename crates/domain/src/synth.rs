@@ -21,7 +21,8 @@
 use crate::codes::{Action, Purpose};
 use crate::codes::{
     AgeBand, CaseForm, CaseStatus, Category, Channel, Gender, LocationPrecision, Means, PartyRole,
-    RecruiterRelation, Recruitment, RiskFactor, SafeToTalk, SignalerType, Typology, UsState,
+    RecruiterRelation, Recruitment, RiskFactor, SafeToTalk, ServiceType, SignalerType, Typology,
+    UsState,
 };
 use crate::model::{Case, Contact, Identifiers, Location, OnlineHandle, Party, SafeContact};
 use crate::screening::Answers;
@@ -335,6 +336,71 @@ fn respell(name: &str, variant: usize) -> String {
         2 => name.replace(' ', ""),
         _ => format!("{name} LLC"),
     }
+}
+
+/// What a case's potential victims need, drawn from a generator of its own (so adding needs left
+/// every other field of the synthetic hotline as it was): shelter most often, and more often asked
+/// for than the directory offers men; legal help, labor rights and employment in labor cases,
+/// immigration help for foreign nationals, youth services for minors. About a third record none.
+fn needs(seed: u64, i: u32, form: CaseForm, parties: &[Party]) -> Vec<ServiceType> {
+    use ServiceType as S;
+    let mut r = ChaCha8Rng::seed_from_u64(seed ^ 0x6e65_6564_7300_0000 ^ u64::from(i));
+    if r.random_bool(0.35) {
+        return Vec::new();
+    }
+    let victims: Vec<&Party> = parties
+        .iter()
+        .filter(|p| p.role == PartyRole::PotentialVictim)
+        .collect();
+    let man = victims.iter().any(|p| p.gender == Gender::Man);
+    let minor = victims
+        .iter()
+        .any(|p| p.age.map(|a| a < 18).or(p.age_band.map(AgeBand::is_minor)) == Some(true));
+    let foreign = victims.iter().any(|p| {
+        p.nationality
+            .as_ref()
+            .is_some_and(|n| !n.as_str().eq_ignore_ascii_case("US"))
+    });
+    let sex = matches!(form, CaseForm::Sex | CaseForm::SexAndLabor);
+    let labor = matches!(form, CaseForm::Labor | CaseForm::SexAndLabor);
+    let mut chances: Vec<(ServiceType, f64)> = vec![
+        (S::EmergencyShelter, if man { 0.55 } else { 0.4 }),
+        (S::CaseManagement, 0.3),
+        (S::MentalHealthCounseling, 0.25),
+        (S::BasicNeeds, 0.2),
+        (S::MedicalCare, 0.15),
+    ];
+    if sex {
+        chances.extend([
+            (S::SexualAssaultServices, 0.2),
+            (S::SubstanceUseTreatment, 0.1),
+            (S::LegalServices, 0.15),
+        ]);
+    }
+    if labor {
+        chances.extend([
+            (S::LegalServices, 0.35),
+            (S::LaborRights, 0.35),
+            (S::EmploymentTraining, 0.3),
+            (S::Interpretation, 0.15),
+        ]);
+    }
+    if foreign {
+        chances.push((S::ImmigrationLegal, 0.5));
+    }
+    if minor {
+        chances.extend([(S::YouthServices, 0.5), (S::ChildWelfare, 0.3)]);
+    }
+    let mut out: Vec<ServiceType> = Vec::new();
+    for (t, p) in chances {
+        if !out.contains(&t) && r.random_bool(p) {
+            out.push(t);
+        }
+    }
+    if out.is_empty() {
+        out.push(S::CaseManagement);
+    }
+    out
 }
 
 impl Generator {
@@ -705,6 +771,7 @@ impl Generator {
             recruitment,
             recruiter_relation,
             means,
+            needs: Vec::new(),
             safety_plan,
             assignee: None,
         };
@@ -761,6 +828,8 @@ impl Generator {
             at = (at + Duration::hours(self.rng.random_range(1..24 * 21)))
                 .min(START + Duration::days(DAYS) - Duration::seconds(1));
         }
+        let mut case = case;
+        case.needs = needs(self.seed, i, form, &parties);
         let answers = self.answers(&case, &parties);
         SynthCase {
             case,
