@@ -8,11 +8,13 @@ use lantern_domain::codes::{Population, ServiceType, UsState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-/// Cases in a state that needed a service type, for a population (from referrals and needs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Cases in a place that needed a service type, for a population (from referrals and needs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Need {
     /// The state.
     pub state: UsState,
+    /// `None`: the whole state; otherwise a county of it.
+    pub county: Option<String>,
     /// The service type needed.
     pub service: ServiceType,
     /// The population the people belong to (men, minors, labor trafficking survivors, …).
@@ -21,12 +23,14 @@ pub struct Need {
     pub cases: u64,
 }
 
-/// Vetted directory resources in a state offering a service type to a population (a resource
+/// Vetted directory resources in a place offering a service type to a population (a resource
 /// serving several populations is counted under each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supply {
     /// The state.
     pub state: UsState,
+    /// `None`: the whole state; otherwise a county of it.
+    pub county: Option<String>,
     /// The service type offered.
     pub service: ServiceType,
     /// The population served.
@@ -35,11 +39,13 @@ pub struct Supply {
     pub resources: u64,
 }
 
-/// One gap: a state, service type and population with its figures.
+/// One gap: a place, service type and population with its figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gap {
     /// The state.
     pub state: UsState,
+    /// `None`: the whole state; otherwise a county of it.
+    pub county: Option<String>,
     /// The service type.
     pub service: ServiceType,
     /// The population.
@@ -50,40 +56,52 @@ pub struct Gap {
     pub resources: u64,
     /// Cases per resource (`None` when there is no resource at all: the largest gap).
     pub cases_per_resource: Option<f64>,
-    /// Cases needing it per 100,000 residents of the state.
-    pub cases_per_100k: f64,
-    /// Resources per 100,000 residents of the state.
-    pub resources_per_100k: f64,
+    /// Cases needing it per 100,000 residents of the state (`None` for a county: Lantern ships
+    /// state populations only).
+    pub cases_per_100k: Option<f64>,
+    /// Resources per 100,000 residents of the state (`None` for a county).
+    pub resources_per_100k: Option<f64>,
 }
 
-/// Joins needs and supply per (state, service, population) and ranks the gaps: first those with no
-/// resource at all (most cases first), then by cases per resource (highest first); ties by state
-/// code. Rows with no case are left out (no need, no gap).
+type Key = (UsState, Option<String>, ServiceType, Population);
+
+/// Joins needs and supply per (place, service, population) and ranks the gaps: first those with no
+/// resource at all (most cases first), then by cases per resource (highest first); ties by place,
+/// service and population. Rows with no case are left out (no need, no gap).
 pub fn gaps(needs: &[Need], supply: &[Supply]) -> Vec<Gap> {
-    let mut cases: HashMap<(UsState, ServiceType, Population), u64> = HashMap::new();
+    let mut cases: HashMap<Key, u64> = HashMap::new();
     for n in needs {
-        *cases.entry((n.state, n.service, n.population)).or_default() += n.cases;
+        *cases
+            .entry((n.state, n.county.clone(), n.service, n.population))
+            .or_default() += n.cases;
     }
-    let mut res: HashMap<(UsState, ServiceType, Population), u64> = HashMap::new();
+    let mut res: HashMap<Key, u64> = HashMap::new();
     for s in supply {
-        *res.entry((s.state, s.service, s.population)).or_default() += s.resources;
+        *res.entry((s.state, s.county.clone(), s.service, s.population))
+            .or_default() += s.resources;
     }
     let pop = population_2020();
     let mut out: Vec<Gap> = cases
         .into_iter()
         .filter(|(_, c)| *c > 0)
-        .map(|(k @ (state, service, population), cases)| {
+        .map(|(k, cases)| {
             let resources = res.get(&k).copied().unwrap_or(0);
-            let per = |n: u64| n as f64 * 100_000.0 / pop[&state] as f64;
+            let (state, county, service, population) = k;
+            let per = |n: u64| {
+                county
+                    .is_none()
+                    .then(|| n as f64 * 100_000.0 / pop[&state] as f64)
+            };
             Gap {
+                cases_per_resource: (resources > 0).then(|| cases as f64 / resources as f64),
+                cases_per_100k: per(cases),
+                resources_per_100k: per(resources),
                 state,
+                county,
                 service,
                 population,
                 cases,
                 resources,
-                cases_per_resource: (resources > 0).then(|| cases as f64 / resources as f64),
-                cases_per_100k: per(cases),
-                resources_per_100k: per(resources),
             }
         })
         .collect();
@@ -99,18 +117,19 @@ pub fn gaps(needs: &[Need], supply: &[Supply]) -> Vec<Gap> {
             .then(rb.1.total_cmp(&ra.1))
             .then(b.cases.cmp(&a.cases))
             .then(a.state.cmp(&b.state))
+            .then(a.county.cmp(&b.county))
             .then(a.service.cmp(&b.service))
             .then(a.population.cmp(&b.population))
     });
     out
 }
 
-/// A map of one service type and population's gaps: cases per resource by state (states with cases
-/// but no resource show "no resource").
+/// A map of one service type and population's state gaps: cases per resource by state (states with
+/// cases but no resource show "no resource").
 pub fn gap_map(gaps: &[Gap], service: ServiceType, population: Population) -> Choropleth {
     let values: BTreeMap<UsState, Datum> = gaps
         .iter()
-        .filter(|g| g.service == service && g.population == population)
+        .filter(|g| g.county.is_none() && g.service == service && g.population == population)
         .map(|g| {
             (
                 g.state,
@@ -136,6 +155,37 @@ pub fn gap_map(gaps: &[Gap], service: ServiceType, population: Population) -> Ch
     }
 }
 
+/// Two decimals, or empty for a figure that does not apply.
+fn figure(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_default()
+}
+
+/// The gaps as CSV (RFC 4180), in rank order: codes and figures, an empty county for a whole state,
+/// empty figures where they do not apply (no resource; per 100,000 for a county).
+pub fn csv(gaps: &[Gap]) -> String {
+    let mut out = String::from(
+        "rank,state,county,service_type,population,cases,resources,cases_per_resource,cases_per_100k,resources_per_100k\r\n",
+    );
+    for (i, g) in gaps.iter().enumerate() {
+        let fields = [
+            (i + 1).to_string(),
+            g.state.code().to_owned(),
+            g.county.clone().unwrap_or_default(),
+            g.service.code().to_owned(),
+            g.population.code().to_owned(),
+            g.cases.to_string(),
+            g.resources.to_string(),
+            figure(g.cases_per_resource),
+            figure(g.cases_per_100k),
+            figure(g.resources_per_100k),
+        ];
+        let f: Vec<String> = fields.iter().map(|s| crate::svg::csv_field(s)).collect();
+        out.push_str(&f.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,24 +197,28 @@ mod tests {
         let needs = [
             Need {
                 state: UsState::Tx,
+                county: None,
                 service: S,
                 population: Men,
                 cases: 12,
             },
             Need {
                 state: UsState::Ca,
+                county: None,
                 service: S,
                 population: Men,
                 cases: 30,
             },
             Need {
                 state: UsState::Wy,
+                county: None,
                 service: S,
                 population: Men,
                 cases: 2,
             },
             Need {
                 state: UsState::Ny,
+                county: None,
                 service: S,
                 population: Men,
                 cases: 0,
@@ -173,18 +227,21 @@ mod tests {
         let supply = [
             Supply {
                 state: UsState::Tx,
+                county: None,
                 service: S,
                 population: Men,
                 resources: 2,
             },
             Supply {
                 state: UsState::Ca,
+                county: None,
                 service: S,
                 population: Men,
                 resources: 10,
             },
             Supply {
                 state: UsState::Ny,
+                county: None,
                 service: S,
                 population: Men,
                 resources: 4,
@@ -196,9 +253,45 @@ mod tests {
         assert_eq!(g[0].cases_per_resource, None);
         assert_eq!(g[1].cases_per_resource, Some(6.0));
         // Wyoming: 2 cases among 576,851 residents.
-        assert!((g[0].cases_per_100k - 0.3467).abs() < 1e-3);
+        assert!((g[0].cases_per_100k.unwrap() - 0.3467).abs() < 1e-3);
         let m = gap_map(&g, S, Men);
         assert_eq!(m.values[&UsState::Wy], Datum::Hidden("no resource".into()));
         assert_eq!(m.values[&UsState::Tx], Datum::Number(6.0));
+    }
+
+    #[test]
+    fn a_county_gap_has_no_rate_per_resident_and_the_csv_lists_every_gap_in_rank_order() {
+        use Population::Men;
+        use ServiceType::EmergencyShelter as S;
+        let need = |county: Option<&str>, cases| Need {
+            state: UsState::Tx,
+            county: county.map(str::to_owned),
+            service: S,
+            population: Men,
+            cases,
+        };
+        let needs = [need(None, 3), need(Some("Harris County"), 2)];
+        let supply = [Supply {
+            state: UsState::Tx,
+            county: None,
+            service: S,
+            population: Men,
+            resources: 2,
+        }];
+        let g = gaps(&needs, &supply);
+        assert_eq!(g[0].county.as_deref(), Some("Harris County"));
+        assert_eq!((g[0].resources, g[0].cases_per_100k), (0, None));
+        assert_eq!(g[1].cases_per_resource, Some(1.5));
+        assert!(g[1].cases_per_100k.is_some());
+        let text = csv(&g);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "1,TX,Harris County,emergency_shelter,men,2,0,,,");
+        assert!(
+            lines[2].starts_with("2,TX,,emergency_shelter,men,3,2,1.50,0.01,0.01"),
+            "{}",
+            lines[2]
+        );
+        // Only whole states are mapped.
+        assert_eq!(gap_map(&g, S, Men).values.len(), 1);
     }
 }

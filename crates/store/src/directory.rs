@@ -11,8 +11,9 @@
 //! a list of events. Codes are DOMAIN.md §4's strings, checked by the domain layer before they get here.
 
 use crate::audit::AuditCtx;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use async_trait::async_trait;
+use lantern_directory::model::Directory;
 use serde::Serialize;
 
 /// One HSDS record as stored: its table, its id and its flat JSON body.
@@ -24,6 +25,23 @@ pub struct DirectoryRecord {
     pub id: String,
     /// The flat HSDS JSON object (with Lantern's `x_lantern` extension).
     pub json: String,
+}
+
+/// The directory a hotline's stored records make.
+pub fn directory_of(records: &[DirectoryRecord]) -> Result<Directory> {
+    let mut dir = Directory::default();
+    for r in records {
+        let row = serde_json::from_str(&r.json).map_err(|e| {
+            StoreError::Invalid(format!("stored {} {} is not JSON: {e}", r.table, r.id))
+        })?;
+        dir.insert_value(&r.table, row).map_err(|e| {
+            StoreError::Invalid(format!(
+                "stored {} {} does not read back: {e}",
+                r.table, r.id
+            ))
+        })?;
+    }
+    Ok(dir)
 }
 
 /// A change to a hotline's directory, written in one transaction.

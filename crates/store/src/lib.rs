@@ -18,6 +18,7 @@ pub mod chat;
 pub mod crypto;
 pub mod directory;
 pub mod error;
+pub mod gaps;
 pub mod linkage;
 mod model;
 mod postgres;
@@ -32,6 +33,7 @@ pub use chat::*;
 pub use crypto::Keyring;
 pub use directory::*;
 pub use error::{Result, StoreError};
+pub use gaps::{GapCounts, GapStore, NeedCount, SupplyCount};
 pub use linkage::*;
 pub use model::*;
 pub use rollups::{CellKey, RollupCell, RollupFilter, RollupStore};
@@ -60,6 +62,7 @@ pub trait Store:
     + LinkageStore
     + ChatStore
     + CallStore
+    + GapStore
     + RateLimitStore
     + Send
     + Sync

@@ -2616,3 +2616,6 @@ async fn a_chat_is_a_webchat_contact_whose_numbered_transcript_is_kept_encrypted
 
 #[path = "contract/calls.rs"]
 mod calls;
+
+#[path = "contract/gaps.rs"]
+mod gaps;

@@ -8,7 +8,7 @@ mod table;
 
 pub use charts::{bar_chart, line_chart, stacked_bar_chart};
 pub use map::{Choropleth, choropleth, choropleth_linked};
-pub use table::{csv, html_table};
+pub use table::{csv, csv_field, html_table};
 
 use crate::gate::Cell;
 use serde::{Deserialize, Serialize};

@@ -34,7 +34,7 @@ pub fn html_table(chart: &Chart) -> String {
 pub fn csv(chart: &Chart) -> String {
     let mut out = String::new();
     let mut line = |fields: Vec<String>| {
-        let f: Vec<String> = fields.iter().map(|s| field(s)).collect();
+        let f: Vec<String> = fields.iter().map(|s| csv_field(s)).collect();
         out.push_str(&f.join(","));
         out.push_str("\r\n");
     };
@@ -54,7 +54,8 @@ pub fn csv(chart: &Chart) -> String {
     out
 }
 
-fn field(s: &str) -> String {
+/// One CSV field (RFC 4180), prefixed with `'` when a spreadsheet could read it as a formula.
+pub fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '@']) || (s.starts_with('-') && s.parse::<f64>().is_err()) {
         format!("'{s}")
     } else {

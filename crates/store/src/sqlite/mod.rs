@@ -161,6 +161,7 @@ mod repo {
     include!("../shared/unit.rs");
     include!("../shared/cases.rs");
     include!("../shared/directory.rs");
+    include!("../shared/gaps.rs");
     include!("../shared/channels.rs");
     include!("../shared/rollups.rs");
     include!("../shared/linkage.rs");
