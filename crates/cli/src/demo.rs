@@ -443,4 +443,89 @@ mod tests {
                 .contains_key(taxonomy::SERVICE_TYPE_TAXONOMY_ID)
         );
     }
+
+    #[tokio::test]
+    async fn the_demo_shows_varied_gaps_and_few_shelters_for_men_in_labor_trafficking() {
+        use lantern_domain::codes::{Population, ServiceType};
+        use lantern_insights::gap::{Need, Supply, gaps};
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("demo.db").display().to_string();
+        let store = lantern_store::open(
+            &db,
+            lantern_store::Keyring::generate(),
+            &OpenOptions::default(),
+        )
+        .await
+        .unwrap();
+        let demo = ensure_demo(&*store).await.unwrap();
+        crate::demo_data::load(&*store, &demo.hotline_id, 2026, 0.1)
+            .await
+            .unwrap();
+
+        let counts = store
+            .gap_counts(&demo.hotline_id, jiff::civil::date(2026, 12, 1))
+            .await
+            .unwrap();
+        let labor =
+            |n: &&lantern_store::NeedCount| n.form == lantern_domain::codes::CaseForm::Labor;
+        let needs: Vec<Need> = counts
+            .needs
+            .iter()
+            .filter(labor)
+            .map(|n| Need {
+                state: n.state,
+                county: n.county.clone(),
+                service: n.service,
+                population: n.population,
+                cases: n.cases,
+            })
+            .collect();
+        let supply: Vec<Supply> = counts
+            .supply
+            .iter()
+            .map(|s| Supply {
+                state: s.state,
+                county: s.county.clone(),
+                service: s.service,
+                population: s.population,
+                resources: s.resources,
+            })
+            .collect();
+        let all = gaps(&needs, &supply);
+        let states = |service, population| {
+            all.iter()
+                .filter(|g| {
+                    g.county.is_none() && g.service == service && g.population == population
+                })
+                .collect::<Vec<_>>()
+        };
+        let shelter_men = states(ServiceType::EmergencyShelter, Population::Men);
+        let shelter_women = states(ServiceType::EmergencyShelter, Population::Women);
+        let bare = shelter_men.iter().filter(|g| g.resources == 0).count();
+        let stretched = shelter_men
+            .iter()
+            .filter(|g| g.cases_per_resource.is_some_and(|r| r > 1.0))
+            .count();
+        assert!(shelter_men.len() >= 15, "{shelter_men:?}");
+        assert!(
+            bare >= 5 && stretched >= 3,
+            "{bare} bare, {stretched} stretched"
+        );
+        let resources =
+            |gs: &[&lantern_insights::gap::Gap]| gs.iter().map(|g| g.resources).sum::<u64>();
+        assert!(
+            resources(&shelter_men) * 3 < resources(&shelter_women),
+            "men {} women {}",
+            resources(&shelter_men),
+            resources(&shelter_women)
+        );
+        // Varied: many services and populations, and counties on both sides.
+        let services: std::collections::BTreeSet<_> = all.iter().map(|g| g.service).collect();
+        let populations: std::collections::BTreeSet<_> = all.iter().map(|g| g.population).collect();
+        assert!(
+            services.len() >= 8 && populations.len() >= 6,
+            "{services:?} {populations:?}"
+        );
+        assert!(all.iter().any(|g| g.county.is_some() && g.resources > 0));
+    }
 }

@@ -71,9 +71,9 @@ pub fn vetted_offers(dir: &Directory, today: Date) -> Vec<Offer> {
         let kind = area.extent_type.as_deref().unwrap_or_default();
         let place = match kind.trim().to_lowercase().as_str() {
             "state" => UsState::parse_usps(extent.trim()).ok().map(|s| (s, None)),
-            "county" => extent.rsplit_once(',').and_then(|(c, s)| {
-                Some((UsState::parse_usps(s.trim()).ok()?, county_name(c)))
-            }),
+            "county" => extent
+                .rsplit_once(',')
+                .and_then(|(c, s)| Some((UsState::parse_usps(s.trim()).ok()?, county_name(c)))),
             _ => None,
         };
         if let Some(p) = place {

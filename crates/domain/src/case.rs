@@ -1,7 +1,9 @@
 //! What is coded about a case beyond its status and form: venues and industries, places, risk factors,
 //! recruitment, and the means of control — stored as one JSON document with the case.
 
-use crate::codes::{Means, RecruiterRelation, Recruitment, RiskFactor, ServiceType, Typology, UsState};
+use crate::codes::{
+    Means, RecruiterRelation, Recruitment, RiskFactor, ServiceType, Typology, UsState,
+};
 use serde::{Deserialize, Serialize};
 
 /// Every USPS state code Lantern knows (the states, DC and Puerto Rico), in [`UsState`]'s order.

@@ -18,7 +18,7 @@ use lantern_directory::taxonomy::classify;
 use lantern_domain::codes::{Code as _, Population, ServiceType};
 use lantern_store::{AuditCtx, DirectoryChange, DirectoryRecord, Store};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -45,14 +45,7 @@ pub fn to_records(dir: &Directory) -> Vec<DirectoryRecord> {
 
 /// A directory from the store's records.
 pub fn from_records(recs: &[DirectoryRecord]) -> anyhow::Result<Directory> {
-    let mut dir = Directory::default();
-    for r in recs {
-        let row: Map<String, Value> = serde_json::from_str(&r.json)
-            .map_err(|e| anyhow::anyhow!("stored {} {} is not JSON: {e}", r.table, r.id))?;
-        dir.insert_value(&r.table, row)
-            .map_err(|e| anyhow::anyhow!("stored {} {} does not read back: {e}", r.table, r.id))?;
-    }
-    Ok(dir)
+    Ok(lantern_store::directory_of(recs)?)
 }
 
 /// Records linked to services and locations, for building result views without scanning tables.

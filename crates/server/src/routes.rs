@@ -66,6 +66,7 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/cases/{id}/notes", Staff(CaseWrite), || post(pages::cases::add_note)),
         r(M::POST, "/cases/{id}/status", Staff(CaseWrite), || post(pages::cases::set_status)),
         r(M::POST, "/cases/{id}/safety", Staff(CaseWrite), || post(pages::cases::set_safety)),
+        r(M::POST, "/cases/{id}/needs", Staff(CaseWrite), || post(pages::cases::set_needs)),
         r(M::POST, "/cases/{id}/parties", Staff(CaseWrite), || post(pages::cases::add_party)),
         r(M::POST, "/cases/{id}/tasks", Staff(CaseWrite), || post(pages::cases::add_task)),
         r(M::POST, "/tasks/{id}", Staff(CaseWrite), || post(pages::cases::toggle_task)),
@@ -86,11 +87,14 @@ pub fn table() -> Vec<RouteSpec> {
         r(M::POST, "/review/{id}", Staff(Review), || post(pages::review::decide)),
         // Insights: the dashboard and its CSV downloads (rollups only).
         r(M::GET, "/insights", Staff(InsightsRead), || get(pages::insights::show)),
+        r(M::GET, "/insights/gaps", Staff(InsightsRead), || get(pages::gaps::show)),
+        r(M::GET, "/insights/gaps.csv", Staff(InsightsRead), || get(pages::gaps::csv)),
         r(M::GET, "/insights/{file}", Staff(InsightsRead), || get(pages::insights::csv)),
         r(M::GET, "/insights/states/{file}", Staff(InsightsRead), || get(pages::insights::state_page)),
         r(M::GET, "/insights/states/{usps}/{file}", Staff(InsightsRead), || get(pages::insights::state_chart_csv)),
         r(M::GET, "/api/v1/insights/rollups", Staff(InsightsRead), || get(api::insights::rollups)),
         r(M::GET, "/api/v1/insights/summary", Staff(InsightsRead), || get(api::dashboard::summary)),
+        r(M::GET, "/api/v1/insights/gaps", Staff(InsightsRead), || get(api::gaps::gaps)),
         // Public statistics through the release gate, for anyone.
         r(M::GET, "/statistics", Public, || get(pages::statistics::index)),
         r(M::GET, "/statistics/{place}/{file}", Public, || get(pages::statistics::show)),

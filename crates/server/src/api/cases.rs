@@ -329,7 +329,7 @@ pub struct CaseInput {
 
 /// `POST /api/v1/cases`.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
-    request_body(content = serde_json::Value, description = "status, form, details {typology, locations, risk_factors, recruitment, recruiter_relation, means}, safety_plan, assignee_id"),
+    request_body(content = serde_json::Value, description = "status, form, details {typology, locations, risk_factors, recruitment, recruiter_relation, means, needs}, safety_plan, assignee_id"),
     responses((status = 201, description = "The case"), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,

@@ -6,6 +6,7 @@ pub mod chats;
 pub mod contacts;
 pub mod dashboard;
 pub mod directory;
+pub mod gaps;
 pub mod insights;
 pub mod linkage;
 pub mod openapi;

@@ -65,6 +65,7 @@ use utoipa::OpenApi;
         super::sms::set_status,
         super::insights::rollups,
         super::dashboard::summary,
+        super::gaps::gaps,
         super::linkage::run,
         super::linkage::status,
         super::linkage::components,

@@ -1,5 +1,6 @@
 //! The case page: one situation's timeline of contacts, determinations, parties, tasks and notes.
 
+use super::directory::Pairs;
 use super::{Chrome, PageForm, PageResult, render};
 use crate::accounts::format_time;
 use crate::api::cases::{self as api, TaskInput};
@@ -10,7 +11,10 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use lantern_domain::codes::{CaseStatus, Gender, IdentifierKind, PartyRole};
+use lantern_domain::case::CaseDetails;
+use lantern_domain::codes::{
+    CaseStatus, Code as _, Gender, IdentifierKind, PartyRole, ServiceType,
+};
 use serde::Deserialize;
 
 /// A code shown to people: `sex_and_labor` → `Sex and labor`.
@@ -72,6 +76,14 @@ struct CasePage {
     genders: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
     referrals: Vec<super::referrals::ReferralRow>,
+    /// Every service type, with whether the case needs it.
+    needs: Vec<(&'static str, &'static str, bool)>,
+}
+
+/// A stored case's coded details.
+fn details_of(c: &lantern_store::Case) -> Result<CaseDetails, AppError> {
+    serde_json::from_str(&c.details_json)
+        .map_err(|e| anyhow::anyhow!("stored details of case {} do not read: {e}", c.id).into())
 }
 
 async fn page(state: &AppState, p: &Principal, id: &str, message: Option<String>) -> PageResult {
@@ -190,7 +202,12 @@ async fn page(state: &AppState, p: &Principal, id: &str, message: Option<String>
         .iter()
         .map(super::referrals::ReferralRow::of)
         .collect();
+    let needed = details_of(c)?.needs;
     render(&CasePage {
+        needs: ServiceType::ALL
+            .iter()
+            .map(|t| (t.code(), t.label(), needed.contains(t)))
+            .collect(),
         referrals,
         chrome: Some(chrome),
         case_id: c.id.clone(),
@@ -292,6 +309,38 @@ pub async fn set_safety(
     )
     .await?;
     page(&state, &p, &id, Some("Safety plan saved.".into())).await
+}
+
+/// `POST /cases/{id}/needs`: what the case's people need (checkboxes `needs`, service types),
+/// replacing what was recorded.
+pub async fn set_needs(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    f: Pairs,
+) -> PageResult {
+    let mut needs = Vec::new();
+    for v in f.all("needs") {
+        let t =
+            ServiceType::parse(v.trim()).map_err(|e| AppError::invalid("needs", e.to_string()))?;
+        if !needs.contains(&t) {
+            needs.push(t);
+        }
+    }
+    let c = state.store.case(&p.ctx(), &p.user.hotline_id, &id).await?;
+    let mut details = details_of(&c)?;
+    details.needs = needs;
+    // Only the details change: the case keeps its main state (a details patch of the API would set
+    // it from the places).
+    let change = lantern_store::CaseChange {
+        details_json: Some(serde_json::to_string(&details).map_err(anyhow::Error::from)?),
+        ..Default::default()
+    };
+    state
+        .store
+        .update_case(&p.ctx(), &p.user.hotline_id, &id, &change)
+        .await?;
+    page(&state, &p, &id, Some("Needs saved.".into())).await
 }
 
 /// The add-party form.

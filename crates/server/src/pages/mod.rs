@@ -6,6 +6,7 @@ pub mod cases;
 pub mod chat;
 pub mod contacts;
 pub mod directory;
+pub mod gaps;
 pub mod help;
 pub mod home;
 pub mod insights;

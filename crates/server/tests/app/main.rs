@@ -9,6 +9,7 @@ mod chat_browser;
 mod chat_presence;
 mod directory;
 mod errors;
+mod gaps;
 mod insights;
 mod intake;
 mod linkage;

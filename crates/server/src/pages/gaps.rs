@@ -1,0 +1,336 @@
+//! Gap analysis for analysts and supervisors: per state (and county where both the cases and the
+//! directory know it), what survivors needed — the needs recorded on cases and the service types of
+//! their referrals — against the vetted directory resources of that service type serving that
+//! population, per case and per 100,000 residents; the largest gaps ranked, a US map of one service
+//! and population's gaps, "view as table", CSV (`/insights/gaps.csv`) and JSON
+//! (`/api/v1/insights/gaps`, in [`crate::api::gaps`]). Filters: service type, population, case form
+//! and state; a bad value is a 400 naming the parameter.
+
+use super::insights::bad_filter;
+use super::{Chrome, PageResult, render};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use lantern_domain::codes::{CaseForm, Code, Population, ServiceType, UsState};
+use lantern_insights::gap::{Gap, Need, Supply, gap_map, gaps};
+use lantern_insights::geo::POPULATION_SOURCE;
+use lantern_insights::svg::{self, Choropleth};
+use serde::{Deserialize, Serialize};
+
+/// How many gaps each ranked list of the page shows (the CSV and JSON hold them all).
+const SHOWN: usize = 25;
+
+/// The filters as sent in the query string, every one optional.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GapQuery {
+    /// A service type code (`emergency_shelter`, …).
+    #[serde(default)]
+    service: Option<String>,
+    /// A population code (`men`, `minors`, `labor_trafficking_survivors`, …).
+    #[serde(default)]
+    population: Option<String>,
+    /// A case form code (`sex`, `labor`, `sex_and_labor`, `not_specified`).
+    #[serde(default)]
+    form: Option<String>,
+    /// A USPS state code: that state and its counties.
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// The filters once checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct GapFilters {
+    /// Only this service type.
+    #[schema(value_type = Option<String>)]
+    pub service: Option<ServiceType>,
+    /// Only this population.
+    #[schema(value_type = Option<String>)]
+    pub population: Option<Population>,
+    /// Only cases of this form (the supply side has no form).
+    #[schema(value_type = Option<String>)]
+    pub form: Option<CaseForm>,
+    /// Only this state, with its counties.
+    #[schema(value_type = Option<String>)]
+    pub state: Option<UsState>,
+}
+
+/// A code parameter, or a 400 naming it and listing what is allowed.
+fn parse_code<T: Code>(field: &str, v: &Option<String>) -> Result<Option<T>, AppError> {
+    let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let parsed = if field == "state" {
+        T::all()
+            .iter()
+            .copied()
+            .find(|c| c.code().eq_ignore_ascii_case(v))
+    } else {
+        T::parse(v).ok()
+    };
+    parsed.map(Some).ok_or_else(|| {
+        let allowed: Vec<&str> = T::all().iter().map(|c| c.code()).collect();
+        bad_filter(
+            field,
+            format!(
+                "`{v}` is not a {}; use one of {}",
+                T::KIND,
+                allowed.join(", ")
+            ),
+        )
+    })
+}
+
+impl GapFilters {
+    /// Checks a raw query string: an unknown parameter or a bad value is a 400 naming it.
+    pub fn parse(raw: Option<&str>) -> Result<GapFilters, AppError> {
+        let raw = raw.unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+        let q: GapQuery = serde_path_to_error::deserialize(de).map_err(|e| {
+            let inner = e.inner().to_string();
+            // An unknown parameter is named in the message (`unknown field `x``).
+            let field = inner
+                .split('`')
+                .nth(1)
+                .filter(|_| inner.starts_with("unknown field"))
+                .map_or_else(|| e.path().to_string(), str::to_owned);
+            bad_filter(
+                &field,
+                "not a filter of the gap analysis; use service, population, form or state".into(),
+            )
+        })?;
+        Ok(GapFilters {
+            service: parse_code("service", &q.service)?,
+            population: parse_code("population", &q.population)?,
+            form: parse_code("form", &q.form)?,
+            state: parse_code("state", &q.state)?,
+        })
+    }
+
+    /// The filters as a query string (without `?`).
+    fn query(&self) -> String {
+        let q: Vec<(&str, &str)> = [
+            ("service", self.service.map(|v| v.code())),
+            ("population", self.population.map(|v| v.code())),
+            ("form", self.form.map(|v| v.code())),
+            ("state", self.state.map(|v| v.code())),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+        serde_urlencoded::to_string(q).unwrap_or_default()
+    }
+
+    fn keeps(&self, g: &Gap) -> bool {
+        self.service.is_none_or(|s| s == g.service)
+            && self.population.is_none_or(|p| p == g.population)
+            && self.state.is_none_or(|s| s == g.state)
+    }
+}
+
+/// The gaps of the caller's hotline that pass the filters, ranked (states and counties together).
+pub async fn analyse(
+    state: &AppState,
+    p: &Principal,
+    f: &GapFilters,
+) -> Result<Vec<Gap>, AppError> {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let counts = state.store.gap_counts(&p.user.hotline_id, today).await?;
+    let needs: Vec<Need> = counts
+        .needs
+        .into_iter()
+        .filter(|n| f.form.is_none_or(|form| form == n.form))
+        .map(|n| Need {
+            state: n.state,
+            county: n.county,
+            service: n.service,
+            population: n.population,
+            cases: n.cases,
+        })
+        .collect();
+    let supply: Vec<Supply> = counts
+        .supply
+        .into_iter()
+        .map(|s| Supply {
+            state: s.state,
+            county: s.county,
+            service: s.service,
+            population: s.population,
+            resources: s.resources,
+        })
+        .collect();
+    let mut all = gaps(&needs, &supply);
+    all.retain(|g| f.keeps(g));
+    Ok(all)
+}
+
+/// The service and population the map shows: the filters', else the largest state gap's.
+pub fn mapped(f: &GapFilters, ranked: &[Gap]) -> (ServiceType, Population) {
+    let top = ranked.iter().find(|g| g.county.is_none());
+    (
+        f.service
+            .or(top.map(|g| g.service))
+            .unwrap_or(ServiceType::EmergencyShelter),
+        f.population
+            .or(top.map(|g| g.population))
+            .unwrap_or(Population::Men),
+    )
+}
+
+/// One row of a ranked list.
+#[derive(Debug)]
+struct Row {
+    rank: usize,
+    state: &'static str,
+    state_code: &'static str,
+    county: String,
+    service: &'static str,
+    population: &'static str,
+    cases: u64,
+    resources: u64,
+    per_resource: String,
+    cases_per_100k: String,
+    resources_per_100k: String,
+}
+
+fn two(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:.2}"))
+}
+
+fn rows<'a>(gaps: impl Iterator<Item = &'a Gap>) -> Vec<Row> {
+    gaps.take(SHOWN)
+        .enumerate()
+        .map(|(i, g)| Row {
+            rank: i + 1,
+            state: g.state.label(),
+            state_code: g.state.code(),
+            county: g.county.clone().unwrap_or_default(),
+            service: g.service.label(),
+            population: g.population.label(),
+            cases: g.cases,
+            resources: g.resources,
+            per_resource: g
+                .cases_per_resource
+                .map_or_else(|| "no resource".into(), |v| format!("{v:.2}")),
+            cases_per_100k: two(g.cases_per_100k),
+            resources_per_100k: two(g.resources_per_100k),
+        })
+        .collect()
+}
+
+/// A choice of a select box.
+#[derive(Debug)]
+struct Choice {
+    code: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+fn choices<T: Code + PartialEq>(chosen: Option<T>) -> Vec<Choice> {
+    T::all()
+        .iter()
+        .map(|c| Choice {
+            code: c.code(),
+            label: c.label(),
+            selected: chosen == Some(*c),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "insights_gaps.html")]
+struct GapsPage {
+    chrome: Option<Chrome>,
+    services: Vec<Choice>,
+    populations: Vec<Choice>,
+    forms: Vec<Choice>,
+    states: Vec<Choice>,
+    state_name: Option<&'static str>,
+    query: String,
+    state_rows: Vec<Row>,
+    state_total: usize,
+    county_rows: Vec<Row>,
+    county_total: usize,
+    map_title: String,
+    map_svg: String,
+    map_table: String,
+    population_source: &'static str,
+}
+
+/// The map of one service and population's gaps, each state linking to its counties.
+fn draw_map(f: &GapFilters, ranked: &[Gap]) -> (Choropleth, String) {
+    let (service, population) = mapped(f, ranked);
+    let map = gap_map(ranked, service, population);
+    let link = GapFilters {
+        service: Some(service),
+        population: Some(population),
+        ..*f
+    };
+    let drawn = svg::choropleth_linked(&map, &|s| {
+        let q = GapFilters {
+            state: Some(s),
+            ..link
+        }
+        .query();
+        format!("/insights/gaps?{q}")
+    });
+    (map, drawn)
+}
+
+/// `GET /insights/gaps`: the page.
+pub async fn show(
+    State(state): State<AppState>,
+    p: Principal,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let chrome = Chrome::new(&state, &p, "/insights").await?;
+    let f = GapFilters::parse(raw.as_deref())?;
+    let ranked = analyse(&state, &p, &f).await?;
+    let (map, map_svg) = draw_map(&f, &ranked);
+    let states = ranked.iter().filter(|g| g.county.is_none());
+    let counties = ranked.iter().filter(|g| g.county.is_some());
+    render(&GapsPage {
+        chrome: Some(chrome),
+        services: choices(f.service),
+        populations: choices(f.population),
+        forms: choices(f.form),
+        states: choices(f.state),
+        state_name: f.state.map(|s| s.label()),
+        query: f.query(),
+        state_total: states.clone().count(),
+        state_rows: rows(states),
+        county_total: counties.clone().count(),
+        county_rows: rows(counties),
+        map_title: map.title.clone(),
+        map_table: svg::html_table(&map.as_chart()),
+        map_svg,
+        population_source: POPULATION_SOURCE,
+    })
+}
+
+/// `GET /insights/gaps.csv`: every gap passing the filters, ranked, as CSV.
+pub async fn csv(
+    State(state): State<AppState>,
+    p: Principal,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let f = GapFilters::parse(raw.as_deref())?;
+    let ranked = analyse(&state, &p, &f).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"gaps.csv\"",
+            ),
+        ],
+        lantern_insights::gap::csv(&ranked),
+    )
+        .into_response())
+}
