@@ -393,9 +393,8 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn the_demo_directory_is_loaded_once_and_the_partner_user_belongs_to_the_linked_organisation()
-     {
+    /// A store in a new temporary folder (kept while the folder guard lives).
+    async fn empty_store() -> (tempfile::TempDir, std::sync::Arc<dyn Store>) {
         let tmp = tempfile::tempdir().unwrap();
         let db = tmp.path().join("demo.db").display().to_string();
         let store = lantern_store::open(
@@ -405,6 +404,13 @@ mod tests {
         )
         .await
         .unwrap();
+        (tmp, store)
+    }
+
+    #[tokio::test]
+    async fn the_demo_directory_is_loaded_once_and_the_partner_user_belongs_to_the_linked_organisation()
+     {
+        let (_tmp, store) = empty_store().await;
 
         let demo = ensure_demo_sized(&*store, 300).await.unwrap();
         let version = store.directory_version(&demo.hotline_id).await.unwrap();
@@ -446,17 +452,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_demo_shows_varied_gaps_and_few_shelters_for_men_in_labor_trafficking() {
-        use lantern_domain::codes::{Population, ServiceType};
-        use lantern_insights::gap::{Need, Supply, gaps};
-        let tmp = tempfile::tempdir().unwrap();
-        let db = tmp.path().join("demo.db").display().to_string();
-        let store = lantern_store::open(
-            &db,
-            lantern_store::Keyring::generate(),
-            &OpenOptions::default(),
-        )
-        .await
-        .unwrap();
+        use lantern_domain::codes::{CaseForm, Population, ServiceType};
+        let (_tmp, store) = empty_store().await;
         let demo = ensure_demo(&*store).await.unwrap();
         crate::demo_data::load(&*store, &demo.hotline_id, 2026, 0.1)
             .await
@@ -466,32 +463,7 @@ mod tests {
             .gap_counts(&demo.hotline_id, jiff::civil::date(2026, 12, 1))
             .await
             .unwrap();
-        let labor =
-            |n: &&lantern_store::NeedCount| n.form == lantern_domain::codes::CaseForm::Labor;
-        let needs: Vec<Need> = counts
-            .needs
-            .iter()
-            .filter(labor)
-            .map(|n| Need {
-                state: n.state,
-                county: n.county.clone(),
-                service: n.service,
-                population: n.population,
-                cases: n.cases,
-            })
-            .collect();
-        let supply: Vec<Supply> = counts
-            .supply
-            .iter()
-            .map(|s| Supply {
-                state: s.state,
-                county: s.county.clone(),
-                service: s.service,
-                population: s.population,
-                resources: s.resources,
-            })
-            .collect();
-        let all = gaps(&needs, &supply);
+        let all = lantern_server::pages::gaps::gaps_of(counts, Some(CaseForm::Labor));
         let states = |service, population| {
             all.iter()
                 .filter(|g| {

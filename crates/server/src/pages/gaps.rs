@@ -19,6 +19,7 @@ use lantern_domain::codes::{CaseForm, Code, Population, ServiceType, UsState};
 use lantern_insights::gap::{Gap, Need, Supply, gap_map, gaps};
 use lantern_insights::geo::POPULATION_SOURCE;
 use lantern_insights::svg::{self, Choropleth};
+use lantern_store::GapCounts;
 use serde::{Deserialize, Serialize};
 
 /// How many gaps each ranked list of the page shows (the CSV and JSON hold them all).
@@ -93,15 +94,14 @@ impl GapFilters {
         let q: GapQuery = serde_path_to_error::deserialize(de).map_err(|e| {
             let inner = e.inner().to_string();
             // An unknown parameter is named in the message (`unknown field `x``).
-            let field = inner
-                .split('`')
-                .nth(1)
-                .filter(|_| inner.starts_with("unknown field"))
-                .map_or_else(|| e.path().to_string(), str::to_owned);
-            bad_filter(
-                &field,
-                "not a filter of the gap analysis; use service, population, form or state".into(),
-            )
+            match inner.split('`').nth(1) {
+                Some(name) if inner.starts_with("unknown field") => bad_filter(
+                    name,
+                    "not a filter of the gap analysis; use service, population, form or state"
+                        .into(),
+                ),
+                _ => bad_filter(&e.path().to_string(), inner),
+            }
         })?;
         Ok(GapFilters {
             service: parse_code("service", &q.service)?,
@@ -142,10 +142,17 @@ pub async fn analyse(
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
     let counts = state.store.gap_counts(&p.user.hotline_id, today).await?;
+    let mut all = gaps_of(counts, f.form);
+    all.retain(|g| f.keeps(g));
+    Ok(all)
+}
+
+/// The gaps between a hotline's needs (of cases of `form` only, when given) and supply, ranked.
+pub fn gaps_of(counts: GapCounts, form: Option<CaseForm>) -> Vec<Gap> {
     let needs: Vec<Need> = counts
         .needs
         .into_iter()
-        .filter(|n| f.form.is_none_or(|form| form == n.form))
+        .filter(|n| form.is_none_or(|form| form == n.form))
         .map(|n| Need {
             state: n.state,
             county: n.county,
@@ -165,9 +172,7 @@ pub async fn analyse(
             resources: s.resources,
         })
         .collect();
-    let mut all = gaps(&needs, &supply);
-    all.retain(|g| f.keeps(g));
-    Ok(all)
+    gaps(&needs, &supply)
 }
 
 /// The service and population the map shows: the filters', else the largest state gap's.
