@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::config::{ConfigError, LinkConfig};
 use crate::data::{Dataset, RawColumn};
 
@@ -104,8 +106,116 @@ pub fn read_header(path: &Path) -> Result<Vec<String>, InputError> {
     Ok(headers.iter().map(|h| h.trim().to_string()).collect())
 }
 
+/// Records of one stretch of a file: their ids and, per configured field, their raw values.
+struct Chunk {
+    ids: Vec<Box<str>>,
+    raw: Vec<RawColumn>,
+}
+
+/// Bytes per stretch parsed by one task when a file is read in parallel.
+const CHUNK_BYTES: usize = 1 << 22;
+
+/// Parses `bytes` (whole records, no header) taking the id from field `id_at` and one value per
+/// field in `at`. Every record must have `width` fields. Line numbers in errors count from 1 at the
+/// first line of `bytes`.
+fn parse_chunk(
+    path: &Path,
+    bytes: &[u8],
+    id_at: usize,
+    at: &[usize],
+    width: usize,
+) -> Result<Chunk, InputError> {
+    let mut rd = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rec = csv::StringRecord::new();
+    let mut chunk = Chunk {
+        ids: Vec::new(),
+        raw: vec![RawColumn::default(); at.len()],
+    };
+    while rd.read_record(&mut rec).map_err(|e| map_csv(path, e))? {
+        if rec.len() != width {
+            return Err(InputError::Ragged {
+                path: path.to_path_buf(),
+                line: rec.position().map_or(0, csv::Position::line),
+                expected: width as u64,
+                found: rec.len() as u64,
+            });
+        }
+        for (col, &i) in chunk.raw.iter_mut().zip(at) {
+            col.push(&rec[i]);
+        }
+        chunk.ids.push(rec[id_at].trim().into());
+    }
+    Ok(chunk)
+}
+
+/// Moves the line number of an error in a stretch that starts after `lines` lines of the file.
+fn shift_line(err: InputError, lines: u64) -> InputError {
+    match err {
+        InputError::Ragged {
+            path,
+            line,
+            expected,
+            found,
+        } => InputError::Ragged {
+            path,
+            line: line + lines,
+            expected,
+            found,
+        },
+        InputError::Csv {
+            path,
+            line,
+            message,
+        } => InputError::Csv {
+            path,
+            line: line + lines,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// Splits the records after the header of a file without quotes into stretches of about
+/// [`CHUNK_BYTES`] that end at line ends (with no quotes, every line end ends a record). Returns
+/// each stretch with the number of lines before it; `None` when the file has quotes.
+fn split_unquoted(bytes: &[u8]) -> Option<Vec<(&[u8], u64)>> {
+    if memchr::memchr(b'"', bytes).is_some() {
+        return None;
+    }
+    let body_start = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+    let mut parts = Vec::new();
+    let mut start = body_start;
+    while start < bytes.len() {
+        let guess = (start + CHUNK_BYTES).min(bytes.len());
+        let end = memchr::memchr(b'\n', &bytes[guess..]).map_or(bytes.len(), |i| guess + i + 1);
+        parts.push(&bytes[start..end]);
+        start = end;
+    }
+    let lines: Vec<u64> = parts
+        .par_iter()
+        .map(|p| memchr::memchr_iter(b'\n', p).count() as u64)
+        .collect();
+    let mut before = 1u64;
+    Some(
+        parts
+            .into_iter()
+            .zip(lines)
+            .map(|(p, n)| {
+                let at = before;
+                before += n;
+                (p, at)
+            })
+            .collect(),
+    )
+}
+
 /// Reads every record of `path` into `data` as `source` (0 or 1), taking the id from `id_column`
-/// and one value per configured field. Returns the number of records read.
+/// and one value per configured field. Returns the number of records read. A file without quotes
+/// is parsed in parallel, in stretches that end at line ends; one with quotes (whose fields may
+/// hold line ends) in one pass.
 pub fn load(
     path: &Path,
     id_column: &str,
@@ -131,23 +241,44 @@ pub fn load(
         .iter()
         .map(|f| find(&f.column))
         .collect::<Result<_, _>>()?;
-    let mut rd = open(path)?;
-    let mut rec = csv::StringRecord::new();
-    let mut ids: Vec<Box<str>> = Vec::new();
-    let mut raw = vec![RawColumn::default(); at.len()];
-    while rd.read_record(&mut rec).map_err(|e| map_csv(path, e))? {
-        for (col, &i) in raw.iter_mut().zip(&at) {
-            col.push(&rec[i]);
+    let bytes = std::fs::read(path).map_err(|e| InputError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let width = header.len();
+    let chunks: Vec<Chunk> = match split_unquoted(&bytes) {
+        Some(parts) => parts
+            .into_par_iter()
+            .map(|(part, lines)| {
+                parse_chunk(path, part, id_at, &at, width).map_err(|e| shift_line(e, lines))
+            })
+            .collect::<Result<_, _>>()?,
+        None => {
+            let mut rd = csv::ReaderBuilder::new().from_reader(&bytes[..]);
+            rd.headers().map_err(|e| map_csv(path, e))?;
+            let start = rd.position().byte() as usize;
+            vec![
+                parse_chunk(path, &bytes[start..], id_at, &at, width)
+                    .map_err(|e| shift_line(e, rd.position().line() - 1))?,
+            ]
         }
-        ids.push(rec[id_at].trim().into());
-    }
-    let n = ids.len();
-    data.extend(ids, source, &raw);
+    };
+    drop(bytes);
+    let n: usize = chunks.iter().map(|c| c.ids.len()).sum();
     if n == 0 {
         return Err(InputError::Empty {
             path: path.to_path_buf(),
         });
     }
+    let mut ids = Vec::with_capacity(n);
+    let mut raw: Vec<Vec<RawColumn>> = vec![Vec::with_capacity(chunks.len()); at.len()];
+    for chunk in chunks {
+        ids.extend(chunk.ids);
+        for (all, col) in raw.iter_mut().zip(chunk.raw) {
+            all.push(col);
+        }
+    }
+    data.extend(ids, source, &raw);
     Ok(n)
 }
 

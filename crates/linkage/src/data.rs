@@ -67,8 +67,11 @@ pub struct Column {
     pub present: u32,
 }
 
+/// A raw value prepared for a field: its interning key, number and tokens.
+type Prepared = (String, i32, Vec<String>);
+
 /// Prepares one raw value for a field of `kind`: its interning key, number and tokens.
-fn prepare(kind: Kind, raw: &str, country: &str) -> Option<(String, i32, Vec<String>)> {
+fn prepare(kind: Kind, raw: &str, country: &str) -> Option<Prepared> {
     let text = normalise_text(raw)?;
     Some(match kind {
         Kind::Exact | Kind::Name | Kind::Code => (text, i32::MIN, Vec::new()),
@@ -173,25 +176,47 @@ impl Column {
         code
     }
 
-    /// Adds many records' raw values at once, preparing each distinct raw value only once.
+    /// Adds many records' raw values at once: each distinct raw value is prepared once, in
+    /// parallel, and interned in order of first appearance (so codes are those of one-by-one adding).
     pub fn extend<'a>(&mut self, raws: impl IntoIterator<Item = &'a str>, country: &str) {
         let mut seen: HashMap<&'a str, u32, FastHash> = HashMap::default();
-        for raw in raws {
-            let code = match seen.get(raw) {
-                Some(&c) => c,
-                None => {
-                    let c = self.intern(raw, country);
-                    seen.insert(raw, c);
-                    c
-                }
-            };
-            self.record(code);
+        let mut distinct: Vec<&'a str> = Vec::new();
+        let local: Vec<u32> = raws
+            .into_iter()
+            .map(|raw| {
+                *seen.entry(raw).or_insert_with(|| {
+                    distinct.push(raw);
+                    (distinct.len() - 1) as u32
+                })
+            })
+            .collect();
+        drop(seen);
+        let kind = self.kind;
+        let prepared: Vec<Option<Prepared>> = distinct
+            .par_iter()
+            .map(|raw| prepare(kind, raw, country))
+            .collect();
+        self.values.reserve(prepared.len());
+        self.counts.reserve(prepared.len());
+        self.lookup.reserve(prepared.len());
+        let codes: Vec<u32> = prepared
+            .into_iter()
+            .map(|p| self.intern_prepared(p))
+            .collect();
+        self.codes.reserve(local.len());
+        for l in local {
+            self.record(codes[l as usize]);
         }
     }
 
     /// The code of a raw value (0 when empty or unparseable), interning it when new; not counted.
     fn intern(&mut self, raw: &str, country: &str) -> u32 {
-        match prepare(self.kind, raw, country) {
+        self.intern_prepared(prepare(self.kind, raw, country))
+    }
+
+    /// The code of a prepared value (0 for none), interning it when new; not counted.
+    fn intern_prepared(&mut self, prepared: Option<Prepared>) -> u32 {
+        match prepared {
             None => 0,
             Some((text, num, toks)) => {
                 if let Some(&code) = self.lookup.get(text.as_str()) {
@@ -434,14 +459,14 @@ impl Dataset {
         n
     }
 
-    /// Adds many records of one source at once: their ids and, per configured field in order, a
-    /// column of raw values (one per id). Fields are prepared in parallel.
-    pub fn extend(&mut self, ids: Vec<Box<str>>, source: u8, raw: &[RawColumn]) {
+    /// Adds many records of one source at once: their ids and, per configured field in order, its
+    /// raw values (one per id, in parts read one after the other). Fields are prepared in parallel.
+    pub fn extend(&mut self, ids: Vec<Box<str>>, source: u8, raw: &[Vec<RawColumn>]) {
         let country = self.country.as_str();
         self.columns
             .par_iter_mut()
             .zip(raw)
-            .for_each(|(col, raw)| col.extend(raw.iter(), country));
+            .for_each(|(col, parts)| col.extend(parts.iter().flat_map(RawColumn::iter), country));
         self.sources.extend(std::iter::repeat_n(source, ids.len()));
         self.ids.extend(ids);
     }
