@@ -188,7 +188,7 @@ pub fn produced_earlier(earlier: &[Blocks], a: u32, b: u32) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::LinkConfig;
     use std::collections::HashSet;
@@ -211,8 +211,8 @@ on = ["last[..2]"]
         .unwrap()
     }
 
-    #[test]
-    fn unioned_rules_yield_each_pair_once() {
+    /// Five records blocked on first name and on the first two letters of the surname.
+    pub(crate) fn five_people() -> (LinkConfig, Dataset) {
         let cfg = cfg();
         let mut d = Dataset::new(&cfg);
         for (i, (f, l)) in [
@@ -227,6 +227,12 @@ on = ["last[..2]"]
         {
             d.push(&i.to_string(), 0, &[*f, *l]);
         }
+        (cfg, d)
+    }
+
+    #[test]
+    fn unioned_rules_yield_each_pair_once() {
+        let (cfg, d) = five_people();
         let rules = compile_rules(&cfg).unwrap();
         let blocks: Vec<Blocks> = rules.iter().map(|r| Blocks::build(&d, r)).collect();
         let mut seen = Vec::new();

@@ -9,8 +9,10 @@ pub mod compare;
 pub mod config;
 pub mod csvio;
 pub mod data;
+pub mod explain;
 pub mod index;
 pub mod model;
+pub mod pairs;
 pub mod run;
 
 pub use config::{BlockingRule, ConfigError, FieldConfig, Kind, LinkConfig};

@@ -3,14 +3,14 @@
 //! explanations and clustering.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::block::{Blocks, Rule, compile_rules, produced_earlier};
+use crate::block::{Blocks, Rule, compile_rules};
 use crate::config::{ConfigError, Kind, LinkConfig};
 use crate::data::Dataset;
+use crate::pairs::Compared;
 
 /// At most this many fields: comparison patterns are packed 4 bits per field into a `u64`.
 pub const MAX_FIELDS: usize = 16;
@@ -74,6 +74,8 @@ pub struct ScoredPair {
     pub b: u32,
     /// Total match weight (log2 odds).
     pub weight: f32,
+    /// The pair's comparison pattern (see [`pack`]).
+    pub pattern: u64,
 }
 
 /// Turns a match weight (log2 odds) into a probability.
@@ -152,42 +154,6 @@ impl Model {
     }
 }
 
-impl Model {
-    /// Appends the explanation of `a` and `b` to `out`, as [`explanation_text`] of [`Model::explain`]
-    /// writes it, without building the contributions (`buf` holds one slot per field).
-    pub fn write_explanation(
-        &self,
-        data: &Dataset,
-        a: u32,
-        b: u32,
-        buf: &mut [Option<u8>],
-        out: &mut String,
-    ) {
-        use std::fmt::Write as _;
-        data.levels(a, b, buf);
-        for (i, l) in buf.iter().enumerate() {
-            let f = &self.fields[i];
-            if i > 0 {
-                out.push_str("; ");
-            }
-            let (level, weight) = match l {
-                None => ("missing", 0.0),
-                Some(l) => {
-                    let freq = f.tf.then(|| {
-                        let col = &data.columns[i];
-                        col.frequency(col.codes[a as usize])
-                    });
-                    (
-                        f.kind.level_labels()[*l as usize],
-                        self.field_weight(i, *l, freq),
-                    )
-                }
-            };
-            let _ = write!(out, "{}={}({:+.1})", f.column, level, weight);
-        }
-    }
-}
-
 /// Writes an explanation as `column=level(+w.w); ...`.
 pub fn explanation_text(parts: &[Contribution]) -> String {
     parts
@@ -234,38 +200,38 @@ pub fn exact_share(data: &Dataset, field: usize) -> f64 {
 }
 
 /// Estimates u-probabilities: exact agreement from value frequencies ([`exact_share`]), the other
-/// levels from `pairs` random record pairs (across sources when linking) that disagree exactly.
+/// levels from about `pairs` random record pairs (across sources when linking). The pairs are drawn
+/// as all the pairs among small random sets of records (64 sets, fresh for each), so that the values
+/// compared stay in cache instead of each pair costing a dozen trips to memory.
 pub fn estimate_u(data: &Dataset, pairs: usize, seed: u64) -> Vec<Vec<f64>> {
     let n = data.len() as u64;
     let nf = data.columns.len();
     let link = data.is_link();
     let a_count = data.sources.iter().filter(|&&s| s == 0).count() as u64;
-    let chunks = 64usize;
-    let per = pairs.div_ceil(chunks);
+    let sets = 64usize;
+    let per = pairs.div_ceil(sets) as f64;
+    // Records per set: r * (r - 1) / 2 pairs within one source, r * r across two.
+    let r = if link {
+        per.sqrt().ceil() as u64
+    } else {
+        (0.5 + (0.25 + 2.0 * per).sqrt()).ceil() as u64
+    }
+    .max(2);
     let zero = || -> Vec<Vec<u64>> {
         data.columns
             .iter()
             .map(|col| vec![0; col.kind.level_labels().len()])
             .collect()
     };
-    let counts = (0..chunks)
+    let counts = (0..sets)
         .into_par_iter()
         .map(|c| {
             let mut st = seed ^ (c as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
             let mut counts = zero();
             let mut buf = vec![None; nf];
-            let mut done = 0;
-            while done < per && n >= 2 && (!link || (a_count > 0 && a_count < n)) {
-                // Records are stored source 0 first when linking, so the two ranges are contiguous.
-                let (a, b) = if link {
-                    let a = splitmix(&mut st) % a_count;
-                    let b = a_count + splitmix(&mut st) % (n - a_count);
-                    (a, b)
-                } else {
-                    (splitmix(&mut st) % n, splitmix(&mut st) % n)
-                };
+            let mut tally = |a: u64, b: u64| {
                 if a == b {
-                    continue;
+                    return;
                 }
                 data.levels(a as u32, b as u32, &mut buf);
                 for (f, l) in buf.iter().enumerate() {
@@ -273,7 +239,27 @@ pub fn estimate_u(data: &Dataset, pairs: usize, seed: u64) -> Vec<Vec<f64>> {
                         counts[f][*l as usize] += 1;
                     }
                 }
-                done += 1;
+            };
+            if link {
+                // Records are stored source 0 first, so the two ranges are contiguous.
+                if a_count > 0 && a_count < n {
+                    let left: Vec<u64> = (0..r).map(|_| splitmix(&mut st) % a_count).collect();
+                    let right: Vec<u64> = (0..r)
+                        .map(|_| a_count + splitmix(&mut st) % (n - a_count))
+                        .collect();
+                    for &a in &left {
+                        for &b in &right {
+                            tally(a, b);
+                        }
+                    }
+                }
+            } else if n >= 2 {
+                let set: Vec<u64> = (0..r).map(|_| splitmix(&mut st) % n).collect();
+                for (i, &a) in set.iter().enumerate() {
+                    for &b in &set[i + 1..] {
+                        tally(a, b);
+                    }
+                }
             }
             counts
         })
@@ -415,18 +401,26 @@ pub fn build_blocks(data: &Dataset, rules: &[Rule]) -> Vec<Blocks> {
     rules.par_iter().map(|r| Blocks::build(data, r)).collect()
 }
 
-fn pair_hash(a: u32, b: u32, seed: u64) -> u64 {
-    let mut s = seed ^ ((u64::from(a) << 32) | u64::from(b));
-    splitmix(&mut s)
-}
-
 impl Linker {
-    /// Trains a model for `data`: u by random sampling, then m per blocking rule by EM over a sample
-    /// of that rule's pairs (fields in the rule left out), then the prior over the union of rules.
+    /// Trains a model for `data`: compares the candidate pairs of `blocks` (see [`Compared`]), then
+    /// [`Linker::train_on`] them.
     pub fn train(
         config: LinkConfig,
         data: &Dataset,
         blocks: &[Blocks],
+        progress: &dyn Progress,
+    ) -> Result<Self, ConfigError> {
+        let compared = Compared::new(data, blocks, config.em_max_pairs, config.seed, progress);
+        Self::train_on(config, data, &compared, progress)
+    }
+
+    /// Trains a model for `data` from its compared candidate pairs: u by random sampling, then m per
+    /// blocking rule by EM over that rule's sampled pairs (fields in the rule left out), then the
+    /// prior over all unique candidate pairs.
+    pub fn train_on(
+        config: LinkConfig,
+        data: &Dataset,
+        compared: &Compared,
         progress: &dyn Progress,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
@@ -443,62 +437,16 @@ impl Linker {
         let link = data.is_link();
         let mut m_sum: Vec<Vec<f64>> = u.iter().map(|x| vec![0.0; x.len()]).collect();
         let mut m_n = vec![0usize; nf];
-        let mut union: HashMap<u64, f64> = HashMap::new();
-        for (k, (rule, bl)) in rules.iter().zip(blocks).enumerate() {
+        for (k, rule) in rules.iter().enumerate() {
             progress.report("train m (EM)", k as u64, rules.len() as u64);
-            let total = bl.pair_count(data).max(1);
-            let p = (config.em_max_pairs as f64 / total as f64).min(1.0);
-            let cut = (p * u64::MAX as f64) as u64;
-            let seed = config.seed.wrapping_add(k as u64 + 1);
-            let (own, fresh) = (0..bl.bounds.len())
-                .into_par_iter()
-                .fold(
-                    || {
-                        (
-                            HashMap::<u64, f64>::new(),
-                            HashMap::<u64, f64>::new(),
-                            vec![None; nf],
-                        )
-                    },
-                    |(mut own, mut fresh, mut buf), g| {
-                        bl.for_pairs_in_group(data, link, g, |a, b| {
-                            if p < 1.0 && pair_hash(a, b, seed) > cut {
-                                return;
-                            }
-                            data.levels(a, b, &mut buf);
-                            let key = pack(&buf);
-                            *own.entry(key).or_default() += 1.0;
-                            if !produced_earlier(&blocks[..k], a, b) {
-                                *fresh.entry(key).or_default() += 1.0 / p;
-                            }
-                        });
-                        (own, fresh, buf)
-                    },
-                )
-                .map(|(o, f, _)| (o, f))
-                .reduce(
-                    || (HashMap::new(), HashMap::new()),
-                    |(mut o1, mut f1), (o2, f2)| {
-                        for (k, v) in o2 {
-                            *o1.entry(k).or_default() += v;
-                        }
-                        for (k, v) in f2 {
-                            *f1.entry(k).or_default() += v;
-                        }
-                        (o1, f1)
-                    },
-                );
-            for (key, v) in fresh {
-                *union.entry(key).or_default() += v;
-            }
+            let Some(own) = compared.sampled.get(k).filter(|s| !s.is_empty()) else {
+                continue;
+            };
             let mut skip = vec![false; nf];
             for t in &rule.terms {
                 skip[t.field] = true;
             }
-            if own.is_empty() {
-                continue;
-            }
-            let (m, _) = em(&own, &u, &skip, config.em_iterations);
+            let (m, _) = em(own, &u, &skip, config.em_iterations);
             for f in 0..nf {
                 if !skip[f] {
                     for (s, x) in m_sum[f].iter_mut().zip(&m[f]) {
@@ -518,10 +466,16 @@ impl Linker {
             })
             .collect();
         // The prior over the union of candidate pairs, with m and u fixed.
+        let union: Vec<(u64, f64)> = compared
+            .patterns
+            .iter()
+            .zip(&compared.counts)
+            .map(|(&p, &c)| (p, c as f64))
+            .collect();
         let mut lambda = 0.1;
         for _ in 0..config.em_iterations.max(1) * 2 {
             let (mut matched, mut total) = (0.0, 0.0);
-            for (&pat, &c) in &union {
+            for &(pat, c) in &union {
                 let (mut lm, mut lu) = (lambda, 1.0 - lambda);
                 for f in 0..nf {
                     if let Some(l) = unpack(pat, f) {
@@ -544,7 +498,7 @@ impl Linker {
         }
         // As a prior over all record pairs (like Splink's), so probabilities mean the same thing
         // whatever the blocking: expected matches among candidates over all possible pairs.
-        let candidates: f64 = union.values().sum();
+        let candidates = compared.candidates() as f64;
         let n = data.len() as f64;
         let a = data.sources.iter().filter(|&&s| s == 0).count() as f64;
         let all_pairs = if link {
@@ -584,55 +538,80 @@ impl Linker {
         threshold: f64,
         progress: &dyn Progress,
     ) -> Scored {
+        let compared = Compared::new(data, blocks, 0, 0, progress);
+        self.score_compared(data, blocks, &compared, threshold, progress)
+    }
+
+    /// Scores the unique candidate pairs of `blocks` from their comparisons (made on the same
+    /// blocks), in parallel, keeping those with probability at least `threshold`.
+    pub fn score_compared(
+        &self,
+        data: &Dataset,
+        blocks: &[Blocks],
+        compared: &Compared,
+        threshold: f64,
+        progress: &dyn Progress,
+    ) -> Scored {
         let cut = weight_of(threshold);
-        let link = data.is_link();
-        let nf = self.model.fields.len();
-        let candidates = AtomicU64::new(0);
-        let mut pairs = Vec::new();
-        let total_groups: u64 = blocks.iter().map(|b| b.bounds.len() as u64).sum();
-        let mut done = 0u64;
-        for (k, bl) in blocks.iter().enumerate() {
-            let step = (bl.bounds.len() / 50).max(1024);
-            let mut start = 0;
-            while start < bl.bounds.len() {
-                let end = (start + step).min(bl.bounds.len());
-                let chunk: Vec<ScoredPair> = (start..end)
-                    .into_par_iter()
-                    .fold(
-                        || (Vec::new(), vec![None; nf], 0u64),
-                        |(mut out, mut buf, mut n), g| {
-                            bl.for_pairs_in_group(data, link, g, |a, b| {
-                                if produced_earlier(&blocks[..k], a, b) {
-                                    return;
-                                }
-                                n += 1;
-                                let w = self.model.weigh(data, a, b, &mut buf);
-                                if w >= cut {
-                                    out.push(ScoredPair {
-                                        a,
-                                        b,
-                                        weight: w as f32,
-                                    });
-                                }
-                            });
-                            (out, buf, n)
-                        },
-                    )
-                    .map(|(out, _, n)| {
-                        candidates.fetch_add(n, Ordering::Relaxed);
-                        out
+        let model = &self.model;
+        // Per pattern: the weight without the term-frequency adjusted exact fields, and those fields.
+        let prior = model.prior_weight();
+        let per_pattern: Vec<(f64, u16)> = compared
+            .patterns
+            .iter()
+            .map(|&pat| {
+                let (mut w, mut tf) = (prior, 0u16);
+                for (i, f) in model.fields.iter().enumerate() {
+                    if let Some(l) = unpack(pat, i) {
+                        if f.tf && l as usize == f.m.len() - 1 {
+                            tf |= 1 << i;
+                        } else {
+                            w += model.field_weight(i, l, None);
+                        }
+                    }
+                }
+                (w, tf)
+            })
+            .collect();
+        // Per term-frequency adjusted field: the exact level's weight for each value code.
+        let tf_weight: Vec<Vec<f64>> = model
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if !f.tf {
+                    return Vec::new();
+                }
+                let col = &data.columns[i];
+                let top = (f.m.len() - 1) as u8;
+                (0..=col.values.len() as u32)
+                    .map(|c| {
+                        if c == 0 {
+                            0.0
+                        } else {
+                            model.field_weight(i, top, Some(col.frequency(c)))
+                        }
                     })
-                    .flatten_iter()
-                    .collect();
-                pairs.extend(chunk);
-                done += (end - start) as u64;
-                progress.report("score pairs", done, total_groups);
-                start = end;
+                    .collect()
+            })
+            .collect();
+        let pairs = compared.filter_map(data, blocks, progress, |a, b, id| {
+            let (mut w, mut tf) = per_pattern[id as usize];
+            while tf != 0 {
+                let i = tf.trailing_zeros() as usize;
+                tf &= tf - 1;
+                w += tf_weight[i][data.columns[i].codes[a as usize] as usize];
             }
-        }
+            (w >= cut).then(|| ScoredPair {
+                a,
+                b,
+                weight: w as f32,
+                pattern: compared.patterns[id as usize],
+            })
+        });
         Scored {
             pairs,
-            candidates: candidates.into_inner(),
+            candidates: compared.candidates(),
         }
     }
 }
@@ -746,53 +725,15 @@ mod tests {
 
     #[test]
     fn clustering_joins_connected_components_above_the_threshold() {
-        let p = |a, b, w| ScoredPair { a, b, weight: w };
+        let p = |a, b, w| ScoredPair {
+            a,
+            b,
+            weight: w,
+            pattern: 0,
+        };
         let pairs = [p(0, 1, 10.0), p(1, 2, 10.0), p(3, 4, 10.0), p(2, 3, -5.0)];
         assert_eq!(cluster(6, &pairs, 0.0), [0, 0, 0, 1, 1, 2]);
         assert_eq!(cluster(6, &pairs, -10.0), [0, 0, 0, 0, 0, 1]);
-    }
-
-    #[test]
-    fn a_written_explanation_is_the_text_of_the_contributions() {
-        let cfg = LinkConfig::from_toml(
-            "[[field]]\ncolumn = \"first\"\nkind = \"name\"\ntf = true\n\
-             [[field]]\ncolumn = \"dob\"\nkind = \"date\"\n\
-             [[blocking]]\non = [\"first\"]\n",
-        )
-        .unwrap();
-        let mut d = Dataset::new(&cfg);
-        d.push("1", 0, &["Ann", "1990-05-07"]);
-        d.push("2", 0, &["Anne", "1990-07-05"]);
-        d.push("3", 0, &["Ann", ""]);
-        let field = |column: &str, kind: Kind, tf: bool| {
-            let n = kind.level_labels().len();
-            FieldModel {
-                column: column.into(),
-                kind,
-                tf,
-                m: (1..=n).map(|i| i as f64 / 30.0).collect(),
-                u: (1..=n).rev().map(|i| i as f64 / 30.0).collect(),
-            }
-        };
-        let model = Model {
-            fields: vec![
-                field("first", Kind::Name, true),
-                field("dob", Kind::Date, false),
-            ],
-            lambda: 0.01,
-        };
-        let mut buf = vec![None; 2];
-        for (a, b) in [(0, 1), (0, 2), (1, 2)] {
-            let mut out = String::new();
-            model.write_explanation(&d, a, b, &mut buf, &mut out);
-            assert_eq!(out, explanation_text(&model.explain(&d, a, b)));
-        }
-        let mut out = String::new();
-        model.write_explanation(&d, 0, 1, &mut buf, &mut out);
-        assert!(
-            out.starts_with("first=lev1(") && out.contains("; dob=swap("),
-            "{out}"
-        );
     }
 
     #[test]

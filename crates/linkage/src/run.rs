@@ -11,7 +11,9 @@ use rayon::prelude::*;
 use crate::config::{ConfigError, LinkConfig};
 use crate::csvio::{InputError, load, read_header};
 use crate::data::Dataset;
+use crate::explain::Explainer;
 use crate::model::{Linker, Progress, build_blocks, cluster, probability, weight_of};
+use crate::pairs::Compared;
 
 /// What `--output` receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,13 +182,18 @@ pub fn run(opts: &LinkOptions, progress: &dyn Progress) -> Result<Summary, LinkE
     summary.stages.push(("block", t.elapsed()));
 
     let t = Instant::now();
+    let compared = Compared::new(&data, &blocks, cfg.em_max_pairs, cfg.seed, progress);
+    summary.stages.push(("compare", t.elapsed()));
+
+    let t = Instant::now();
     let threshold = cfg.threshold;
-    let linker = Linker::train(cfg, &data, &blocks, progress)?;
+    let linker = Linker::train_on(cfg, &data, &compared, progress)?;
     summary.stages.push(("train", t.elapsed()));
 
     let t = Instant::now();
-    let scored = linker.score_all(&data, &blocks, threshold, progress);
+    let scored = linker.score_compared(&data, &blocks, &compared, threshold, progress);
     drop(blocks);
+    drop(compared);
     summary.candidates = scored.candidates;
     summary.matched_pairs = scored.pairs.len();
     summary.stages.push(("score", t.elapsed()));
@@ -214,6 +221,24 @@ pub fn run(opts: &LinkOptions, progress: &dyn Progress) -> Result<Summary, LinkE
     Ok(summary)
 }
 
+/// Appends `x` with `decimals` (at most 9) digits after the point, as `{:.N}` writes it (the scaled
+/// value rounded half away from zero), without the general float formatter: it runs for every
+/// pair written.
+fn push_fixed(out: &mut String, x: f64, decimals: u32) {
+    use std::fmt::Write as _;
+    let scale = 10u64.pow(decimals.min(9));
+    let scaled = (x.abs() * scale as f64).round();
+    if !scaled.is_finite() || scaled >= 1e18 {
+        let _ = write!(out, "{x:.0$}", decimals as usize);
+        return;
+    }
+    let v = scaled as u64;
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    let _ = write!(out, "{}.{:02$}", v / scale, v % scale, decimals as usize);
+}
+
 fn write_output(
     opts: &LinkOptions,
     kind: OutputKind,
@@ -227,6 +252,7 @@ fn write_output(
     match kind {
         OutputKind::Pairs => {
             file.write_all(b"id_l,id_r,match_probability,match_weight,explanation\n")?;
+            let explainer = Explainer::new(&linker.model, data);
             // Rows are formatted in parallel, a batch at a time, and written in order.
             const CHUNK: usize = 8192;
             let batch = CHUNK * rayon::current_num_threads().max(1) * 2;
@@ -237,19 +263,15 @@ fn write_output(
                         let mut cw = csv::WriterBuilder::new()
                             .has_headers(false)
                             .from_writer(Vec::with_capacity(chunk.len() * 160));
-                        let mut buf = vec![None; linker.model.fields.len()];
                         let (mut prob, mut weight, mut expl) =
                             (String::new(), String::new(), String::new());
                         for p in chunk {
-                            use std::fmt::Write as _;
                             prob.clear();
                             weight.clear();
                             expl.clear();
-                            let _ = write!(prob, "{:.6}", probability(f64::from(p.weight)));
-                            let _ = write!(weight, "{:.3}", p.weight);
-                            linker
-                                .model
-                                .write_explanation(data, p.a, p.b, &mut buf, &mut expl);
+                            push_fixed(&mut prob, probability(f64::from(p.weight)), 6);
+                            push_fixed(&mut weight, f64::from(p.weight), 3);
+                            explainer.write(data, p.a, p.pattern, &mut expl);
                             cw.write_record([
                                 &*data.ids[p.a as usize],
                                 &*data.ids[p.b as usize],
@@ -288,4 +310,28 @@ fn write_output(
     }
     file.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_fixed;
+
+    #[test]
+    fn fixed_numbers_are_written_as_the_formatter_writes_them() {
+        for &(x, d) in &[
+            (0.999_999_7, 6),
+            (1.0, 6),
+            (0.5, 6),
+            (72.701, 3),
+            (-3.25, 3),
+            (-0.0004, 3),
+            (1e-12, 6),
+            (123_456.789, 3),
+            (4.0e20, 3),
+        ] {
+            let mut out = String::new();
+            push_fixed(&mut out, x, d);
+            assert_eq!(out, format!("{x:.0$}", d as usize), "{x} to {d}");
+        }
+    }
 }
