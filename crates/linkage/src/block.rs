@@ -179,6 +179,30 @@ impl Blocks {
     }
 }
 
+/// Every record's key under each rule, record after record (`blocks.len()` per record; 0 for no
+/// key, a key that hashes to 0 taken as 1, as rare as any other collision of 64-bit keys), so that
+/// [`produced_earlier_rows`] reads two short rows instead of one scattered key per rule.
+pub fn key_rows(blocks: &[Blocks]) -> Vec<u64> {
+    let nr = blocks.len();
+    let n = blocks.first().map_or(0, |b| b.keys.len());
+    if nr == 0 {
+        return Vec::new();
+    }
+    let mut rows = vec![0u64; n * nr];
+    rows.par_chunks_mut(nr).enumerate().for_each(|(r, row)| {
+        for (slot, bl) in row.iter_mut().zip(blocks) {
+            *slot = bl.keys[r].map_or(0, |k| k.max(1));
+        }
+    });
+    rows
+}
+
+/// Whether one of the first `k` rules produces the pair of records whose rows of [`key_rows`] are
+/// `a` and `b`.
+pub fn produced_earlier_rows(a: &[u64], b: &[u64], k: usize) -> bool {
+    a[..k].iter().zip(&b[..k]).any(|(x, y)| *x != 0 && x == y)
+}
+
 /// Whether an earlier rule (any of `earlier`) already produces the pair `(a, b)`.
 pub fn produced_earlier(earlier: &[Blocks], a: u32, b: u32) -> bool {
     earlier.iter().any(|bl| {

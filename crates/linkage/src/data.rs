@@ -39,6 +39,12 @@ impl std::hash::Hasher for FastHasher {
     }
 }
 
+/// The hash under which a normalised text is interned.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    FastHash.hash_one(text)
+}
+
 /// A distinct value of one field, prepared for comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Value {
@@ -61,7 +67,8 @@ pub struct Column {
     pub values: Vec<Value>,
     /// How many records hold each distinct value.
     pub counts: Vec<u32>,
-    lookup: HashMap<Box<str>, u32, FastHash>,
+    /// The codes of `values`, found by their text (stored once, in `values`).
+    lookup: hashbrown::HashTable<u32>,
     tokens: HashMap<Box<str>, u32, FastHash>,
     /// Records with a value in this field.
     pub present: u32,
@@ -137,7 +144,7 @@ impl Column {
             codes: Vec::new(),
             values: Vec::new(),
             counts: Vec::new(),
-            lookup: HashMap::default(),
+            lookup: hashbrown::HashTable::new(),
             tokens: HashMap::default(),
             present: 0,
         }
@@ -148,7 +155,7 @@ impl Column {
         let Some((text, num, toks)) = prepare(self.kind, raw, country) else {
             return Probe::Missing;
         };
-        if let Some(&code) = self.lookup.get(text.as_str()) {
+        if let Some(code) = self.code_of(&text) {
             return Probe::Known(code);
         }
         let mut ids: Vec<u32> = toks
@@ -176,20 +183,28 @@ impl Column {
         code
     }
 
-    /// Adds many records' raw values at once: each distinct raw value is prepared once, in
+    /// Adds many records' raw values (in parts, one after the other) at once: each distinct raw value is prepared once, in
     /// parallel, and interned in order of first appearance (so codes are those of one-by-one adding).
-    pub fn extend<'a>(&mut self, raws: impl IntoIterator<Item = &'a str>, country: &str) {
-        let mut seen: HashMap<&'a str, u32, FastHash> = HashMap::default();
-        let mut distinct: Vec<&'a str> = Vec::new();
-        let local: Vec<u32> = raws
-            .into_iter()
-            .map(|raw| {
-                *seen.entry(raw).or_insert_with(|| {
-                    distinct.push(raw);
-                    (distinct.len() - 1) as u32
-                })
-            })
-            .collect();
+    pub fn extend(&mut self, parts: &[RawColumn], country: &str) {
+        // The table is sized once from the share of distinct values among the first records
+        // (growing it step by step hashed every value again at each step).
+        const PROBE: usize = 1 << 16;
+        let expected: usize = parts.iter().map(RawColumn::len).sum();
+        let mut seen: HashMap<&str, u32, FastHash> = HashMap::default();
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut local: Vec<u32> = Vec::with_capacity(expected);
+        for raw in parts.iter().flat_map(RawColumn::iter) {
+            if local.len() == PROBE && expected > PROBE {
+                let share = distinct.len() as f64 / PROBE as f64;
+                seen.reserve((share * expected as f64) as usize);
+            }
+            let next = distinct.len() as u32;
+            let code = *seen.entry(raw).or_insert(next);
+            if code == next {
+                distinct.push(raw);
+            }
+            local.push(code);
+        }
         drop(seen);
         let kind = self.kind;
         let prepared: Vec<Option<Prepared>> = distinct
@@ -198,7 +213,9 @@ impl Column {
             .collect();
         self.values.reserve(prepared.len());
         self.counts.reserve(prepared.len());
-        self.lookup.reserve(prepared.len());
+        let values = &self.values;
+        self.lookup
+            .reserve(prepared.len(), |&c| text_hash(&values[c as usize - 1].text));
         let codes: Vec<u32> = prepared
             .into_iter()
             .map(|p| self.intern_prepared(p))
@@ -219,7 +236,7 @@ impl Column {
         match prepared {
             None => 0,
             Some((text, num, toks)) => {
-                if let Some(&code) = self.lookup.get(text.as_str()) {
+                if let Some(code) = self.code_of(&text) {
                     code
                 } else {
                     let mut ids: Vec<u32> = toks
@@ -230,19 +247,30 @@ impl Column {
                         })
                         .collect();
                     ids.sort_unstable();
-                    let text: Box<str> = text.into();
+                    let hash = text_hash(&text);
                     self.values.push(Value {
-                        text: text.clone(),
+                        text: text.into(),
                         num,
                         tokens: ids.into(),
                     });
                     self.counts.push(0);
                     let code = self.values.len() as u32;
-                    self.lookup.insert(text, code);
+                    let values = &self.values;
+                    self.lookup
+                        .insert_unique(hash, code, |&c| text_hash(&values[c as usize - 1].text));
                     code
                 }
             }
         }
+    }
+
+    /// The code of an interned normalised text.
+    fn code_of(&self, text: &str) -> Option<u32> {
+        self.lookup
+            .find(text_hash(text), |&c| {
+                &*self.values[c as usize - 1].text == text
+            })
+            .copied()
     }
 
     /// Appends one record's code and counts it.
@@ -252,6 +280,17 @@ impl Column {
             self.present += 1;
         }
         self.codes.push(code);
+    }
+
+    /// Agreement level of two codes of this column; `None` where either is missing.
+    pub fn level_of(&self, a: u32, b: u32) -> Option<u8> {
+        if a == 0 || b == 0 {
+            None
+        } else if a == b {
+            Some((self.kind.level_labels().len() - 1) as u8)
+        } else {
+            Some(level(self.kind, self.value(a), self.value(b)))
+        }
     }
 
     /// The prepared value of a non-zero code.
@@ -466,7 +505,7 @@ impl Dataset {
         self.columns
             .par_iter_mut()
             .zip(raw)
-            .for_each(|(col, parts)| col.extend(parts.iter().flat_map(RawColumn::iter), country));
+            .for_each(|(col, parts)| col.extend(parts, country));
         self.sources.extend(std::iter::repeat_n(source, ids.len()));
         self.ids.extend(ids);
     }
@@ -489,14 +528,30 @@ impl Dataset {
     /// Agreement level per field of records `a` and `b`; `None` where either is missing.
     pub fn levels(&self, a: u32, b: u32, out: &mut [Option<u8>]) {
         for (slot, col) in out.iter_mut().zip(&self.columns) {
-            let (ca, cb) = (col.codes[a as usize], col.codes[b as usize]);
-            *slot = if ca == 0 || cb == 0 {
-                None
-            } else if ca == cb {
-                Some((col.kind.level_labels().len() - 1) as u8)
-            } else {
-                Some(level(col.kind, col.value(ca), col.value(cb)))
-            };
+            *slot = col.level_of(col.codes[a as usize], col.codes[b as usize]);
+        }
+    }
+
+    /// Every record's codes, record after record (one per field, in config order): comparing a
+    /// pair then reads two short rows instead of one scattered code per field.
+    pub fn code_rows(&self) -> Vec<u32> {
+        let nf = self.columns.len();
+        if nf == 0 {
+            return Vec::new();
+        }
+        let mut rows = vec![0u32; self.len() * nf];
+        rows.par_chunks_mut(nf).enumerate().for_each(|(r, row)| {
+            for (slot, col) in row.iter_mut().zip(&self.columns) {
+                *slot = col.codes[r];
+            }
+        });
+        rows
+    }
+
+    /// [`Dataset::levels`] of two records given their rows of [`Dataset::code_rows`].
+    pub fn levels_of_rows(&self, a: &[u32], b: &[u32], out: &mut [Option<u8>]) {
+        for (((slot, col), &ca), &cb) in out.iter_mut().zip(&self.columns).zip(a).zip(b) {
+            *slot = col.level_of(ca, cb);
         }
     }
 }
@@ -575,7 +630,7 @@ mod tests {
             raw.push(r);
         }
         let mut bulk = Column::new(Kind::Name);
-        bulk.extend(raw.iter(), "1");
+        bulk.extend(&[raw], "1");
         assert_eq!(bulk.codes, one.codes);
         assert_eq!(bulk.codes, [1, 0, 1, 2, 1, 2, 0]);
         assert_eq!(bulk.counts, one.counts);

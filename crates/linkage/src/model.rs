@@ -595,12 +595,12 @@ impl Linker {
                     .collect()
             })
             .collect();
-        let pairs = compared.filter_map(data, blocks, progress, |a, b, id| {
+        let pairs = compared.filter_map(data, blocks, progress, |a, b, id, codes| {
             let (mut w, mut tf) = per_pattern[id as usize];
             while tf != 0 {
                 let i = tf.trailing_zeros() as usize;
                 tf &= tf - 1;
-                w += tf_weight[i][data.columns[i].codes[a as usize] as usize];
+                w += tf_weight[i][codes[i] as usize];
             }
             (w >= cut).then(|| ScoredPair {
                 a,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::block::{Blocks, produced_earlier};
+use crate::block::{Blocks, key_rows, produced_earlier_rows};
 use crate::data::{Dataset, FastHash};
 use crate::model::{Progress, pack, splitmix};
 
@@ -27,6 +27,10 @@ pub struct Compared {
     pub sampled: Vec<HashMap<u64, f64>>,
     /// Per rule, per unit of groups: the pattern number of each pair the rule is first to produce.
     units: Vec<Vec<Vec<u32>>>,
+    /// [`Dataset::code_rows`] of the records compared.
+    codes: Vec<u32>,
+    /// [`key_rows`] of the blocks compared.
+    keys: Vec<u64>,
 }
 
 /// What one unit of groups yields while comparing.
@@ -55,7 +59,13 @@ impl Compared {
     ) -> Self {
         let link = data.is_link();
         let nf = data.columns.len();
-        let mut out = Compared::default();
+        let mut out = Compared {
+            codes: data.code_rows(),
+            keys: key_rows(blocks),
+            ..Compared::default()
+        };
+        let nr = blocks.len();
+        let (codes, keys) = (&out.codes, &out.keys);
         let mut number: HashMap<u64, u32, FastHash> = HashMap::default();
         for (k, bl) in blocks.iter().enumerate() {
             progress.report("compare pairs", k as u64, blocks.len() as u64);
@@ -80,13 +90,22 @@ impl Compared {
                     let end = ((u + 1) * GROUPS_PER_UNIT).min(groups);
                     for g in u * GROUPS_PER_UNIT..end {
                         bl.for_pairs_in_group(data, link, g, |a, b| {
-                            let new = !produced_earlier(&blocks[..k], a, b);
+                            let (a_, b_) = (a as usize, b as usize);
+                            let new = !produced_earlier_rows(
+                                &keys[a_ * nr..(a_ + 1) * nr],
+                                &keys[b_ * nr..(b_ + 1) * nr],
+                                k,
+                            );
                             let sampled =
                                 p >= 1.0 || (p > 0.0 && pair_hash(a, b, rule_seed) <= cut);
                             if !new && !sampled {
                                 return;
                             }
-                            data.levels(a, b, &mut buf);
+                            data.levels_of_rows(
+                                &codes[a_ * nf..(a_ + 1) * nf],
+                                &codes[b_ * nf..(b_ + 1) * nf],
+                                &mut buf,
+                            );
                             let key = pack(&buf);
                             if sampled {
                                 *unit.sampled.entry(key).or_default() += 1.0;
@@ -141,15 +160,18 @@ impl Compared {
     }
 
     /// Generates the unique candidate pairs of `blocks` (the blocks these comparisons were made on)
-    /// again, in parallel, and collects what `f(a, b, pattern number)` returns for them.
+    /// again, in parallel, and collects what `f(a, b, pattern number, codes of a)` returns for them
+    /// (the codes of a record are one per field, in config order).
     pub fn filter_map<T: Send>(
         &self,
         data: &Dataset,
         blocks: &[Blocks],
         progress: &dyn Progress,
-        f: impl Fn(u32, u32, u32) -> Option<T> + Sync,
+        f: impl Fn(u32, u32, u32, &[u32]) -> Option<T> + Sync,
     ) -> Vec<T> {
         let link = data.is_link();
+        let (nf, nr) = (data.columns.len(), blocks.len());
+        let (codes, keys) = (&self.codes, &self.keys);
         let total: u64 = self.units.iter().map(|u| u.len() as u64).sum();
         let mut done = 0u64;
         let mut found = Vec::new();
@@ -167,13 +189,18 @@ impl Compared {
                         let last = ((u + 1) * GROUPS_PER_UNIT).min(groups);
                         for g in u * GROUPS_PER_UNIT..last {
                             bl.for_pairs_in_group(data, link, g, |a, b| {
-                                if produced_earlier(&blocks[..k], a, b) {
+                                let (a_, b_) = (a as usize, b as usize);
+                                if produced_earlier_rows(
+                                    &keys[a_ * nr..(a_ + 1) * nr],
+                                    &keys[b_ * nr..(b_ + 1) * nr],
+                                    k,
+                                ) {
                                     return;
                                 }
                                 let Some(&id) = ids.next() else {
                                     return;
                                 };
-                                if let Some(t) = f(a, b, id) {
+                                if let Some(t) = f(a, b, id, &codes[a_ * nf..(a_ + 1) * nf]) {
                                     kept.push(t);
                                 }
                             });
@@ -204,7 +231,7 @@ mod tests {
         let compared = Compared::new(&d, &blocks, 1000, 7, &Quiet);
         assert_eq!(compared.candidates(), 5);
         let mut buf = vec![None; 2];
-        let mut pairs = compared.filter_map(&d, &blocks, &Quiet, |a, b, id| {
+        let mut pairs = compared.filter_map(&d, &blocks, &Quiet, |a, b, id, _| {
             Some((a, b, compared.patterns[id as usize]))
         });
         pairs.sort_unstable();
