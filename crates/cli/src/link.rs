@@ -29,6 +29,9 @@ pub struct LinkArgs {
     /// Force the output kind (`pairs` or `clusters`) regardless of the file name.
     #[arg(long, value_parser = ["pairs", "clusters"])]
     pub output_kind: Option<String>,
+    /// Leave each pair's explanation (per field: level and weight added) out of the pairs file.
+    #[arg(long)]
+    pub no_explanations: bool,
 }
 
 /// Runs `lantern link`: exit 0 on success, 2 on bad input or settings (message on stderr).
@@ -47,6 +50,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<ExitCode> {
                 OutputKind::Pairs
             }
         }),
+        explanations: !args.no_explanations,
     };
     match run_link(&opts, &StderrProgress::default()) {
         Ok(summary) => {

@@ -339,6 +339,46 @@ mod tests {
     }
 
     #[test]
+    fn a_ragged_row_deep_in_a_file_read_in_parallel_keeps_its_line() {
+        // More than two stretches of CHUNK_BYTES, no quotes: parsed in parallel.
+        let mut text = String::from("id,name\n");
+        let rows = 2 * CHUNK_BYTES / 12 + 1000;
+        for i in 0..rows {
+            text.push_str(&format!("{i},name{}\n", i % 977));
+        }
+        text.push_str("x,y,z\n");
+        let f = file(&text);
+        let mut d = Dataset::new(&cfg());
+        let err = load(f.path(), "id", &cfg(), 0, &mut d).unwrap_err();
+        let line = rows as u64 + 2;
+        assert!(
+            matches!(err, InputError::Ragged { line: l, found: 3, .. } if l == line),
+            "{err}"
+        );
+        // Without the bad row every record is read, in order.
+        let f = file(&text[..text.len() - "x,y,z\n".len()]);
+        let mut d = Dataset::new(&cfg());
+        assert_eq!(load(f.path(), "id", &cfg(), 0, &mut d).unwrap(), rows);
+        assert_eq!(&*d.ids[rows - 1], (rows - 1).to_string());
+        assert_eq!(
+            d.columns[0].value(d.columns[0].codes[978]).text.as_ref(),
+            "name1"
+        );
+    }
+
+    #[test]
+    fn quoted_line_ends_are_read_in_one_pass_with_true_line_numbers() {
+        let f = file("id,name\n1,\"Ann\nMarie\"\n2,Bob\n3,Cy,extra\n");
+        let mut d = Dataset::new(&cfg());
+        let err = load(f.path(), "id", &cfg(), 0, &mut d).unwrap_err();
+        assert!(matches!(err, InputError::Ragged { line: 5, .. }), "{err}");
+        let f = file("id,name\n1,\"Ann\nMarie\"\n2,Bob\n");
+        let mut d = Dataset::new(&cfg());
+        assert_eq!(load(f.path(), "id", &cfg(), 0, &mut d).unwrap(), 2);
+        assert_eq!(&*d.columns[0].value(1).text, "ann marie");
+    }
+
+    #[test]
     fn records_load_with_their_ids() {
         let f = file("id,name\n1,Ann\n2,\n");
         let mut d = Dataset::new(&cfg());

@@ -56,6 +56,8 @@ pub struct LinkOptions {
     pub output: PathBuf,
     /// What results are written; from the output's file name when absent.
     pub kind: Option<OutputKind>,
+    /// Whether the pairs file has each pair's explanation (per field: level and weight added).
+    pub explanations: bool,
 }
 
 /// What a run did.
@@ -251,8 +253,14 @@ fn write_output(
     let link = data.is_link();
     match kind {
         OutputKind::Pairs => {
-            file.write_all(b"id_l,id_r,match_probability,match_weight,explanation\n")?;
-            let explainer = Explainer::new(&linker.model, data);
+            let explainer = opts
+                .explanations
+                .then(|| Explainer::new(&linker.model, data));
+            file.write_all(if explainer.is_some() {
+                b"id_l,id_r,match_probability,match_weight,explanation\n"
+            } else {
+                b"id_l,id_r,match_probability,match_weight\n"
+            })?;
             // Rows are formatted in parallel, a batch at a time, and written in order.
             const CHUNK: usize = 8192;
             let batch = CHUNK * rayon::current_num_threads().max(1) * 2;
@@ -271,14 +279,13 @@ fn write_output(
                             expl.clear();
                             push_fixed(&mut prob, probability(f64::from(p.weight)), 6);
                             push_fixed(&mut weight, f64::from(p.weight), 3);
-                            explainer.write(data, p.a, p.pattern, &mut expl);
-                            cw.write_record([
-                                &*data.ids[p.a as usize],
-                                &*data.ids[p.b as usize],
-                                &prob,
-                                &weight,
-                                &expl,
-                            ])?;
+                            let (id_a, id_b) = (&*data.ids[p.a as usize], &*data.ids[p.b as usize]);
+                            if let Some(explainer) = &explainer {
+                                explainer.write(data, p.a, p.pattern, &mut expl);
+                                cw.write_record([id_a, id_b, &prob, &weight, &expl])?;
+                            } else {
+                                cw.write_record([id_a, id_b, &prob, &weight])?;
+                            }
                         }
                         cw.into_inner()
                             .map_err(|e| csv::Error::from(e.into_error()))
@@ -314,7 +321,38 @@ fn write_output(
 
 #[cfg(test)]
 mod tests {
-    use super::push_fixed;
+    use super::*;
+
+    #[test]
+    fn the_pairs_file_has_explanations_unless_they_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("people.csv");
+        std::fs::write(
+            &input,
+            "id,first_name,surname\n1,Ann,Smith\n2,Ann,Smith\n3,Bob,Jones\n4,Ann,Smyth\n",
+        )
+        .unwrap();
+        for explanations in [true, false] {
+            let opts = LinkOptions {
+                input: input.clone(),
+                input_b: None,
+                id: "id".into(),
+                config: None,
+                threshold: Some(0.01),
+                output: dir.path().join("pairs.csv"),
+                kind: None,
+                explanations,
+            };
+            let summary = run(&opts, &crate::model::Quiet).unwrap();
+            assert!(summary.matched_pairs >= 1, "{summary}");
+            let text = std::fs::read_to_string(&opts.output).unwrap();
+            let mut lines = text.lines();
+            let header = lines.next().unwrap();
+            assert_eq!(header.ends_with(",explanation"), explanations, "{header}");
+            let row = lines.find(|l| l.starts_with("1,2,")).unwrap();
+            assert_eq!(row.contains("first_name=exact("), explanations, "{row}");
+        }
+    }
 
     #[test]
     fn fixed_numbers_are_written_as_the_formatter_writes_them() {

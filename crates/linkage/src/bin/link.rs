@@ -1,5 +1,6 @@
 //! Stand-alone `lantern-linkage`: the same pipeline as `lantern link`, without the server, for
-//! benchmarks. Arguments: `--input F [--input-b F] --id COL [--config F] [--threshold P] --output F`.
+//! benchmarks. Arguments: `--input F [--input-b F] --id COL [--config F] [--threshold P] --output F
+//! [--no-explanations]`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,9 +17,15 @@ fn main() -> ExitCode {
         threshold: None,
         output: PathBuf::new(),
         kind: None,
+        explanations: true,
     };
     let mut i = 0;
     while i + 1 < args.len() + 1 && i < args.len() {
+        if args[i] == "--no-explanations" {
+            opts.explanations = false;
+            i += 1;
+            continue;
+        }
         let v = args.get(i + 1).cloned().unwrap_or_default();
         match args[i].as_str() {
             "--input" => opts.input = v.into(),
