@@ -2,7 +2,7 @@
 # Linkage benchmark: Lantern vs Splink (DuckDB) on FEBRL3, FEBRL4 and generated people, same run.
 # usage: bench/linkage/run.sh [RECORDS]   (RECORDS for the generated set, default 1000000)
 # Needs: a release build (`cargo build --release -p lantern-cli -p lantern-linkage`), python3,
-# /usr/bin/time. Creates a throwaway venv under $WORK (default /tmp/lantern-linkbench).
+# /usr/bin/time, bc. Creates a throwaway venv under $WORK (default /tmp/lantern-linkbench).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -20,11 +20,12 @@ if [ -x "$BIN/lantern" ]; then LINK=("$BIN/lantern" link); else LINK=("$BIN/lant
 "$PY" "$HERE/export_febrl.py" "$WORK/data"
 "$BIN/lantern-linkage-generate" --records "$RECORDS" --seed 7 --output "$WORK/data/people.csv"
 
-measure() { # label, command...: prints label, wall seconds, peak MB
+measure() { # label, command...: prints label, wall seconds, CPU seconds (user + sys), peak MB, load
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/out/time.txt" "$@" > "$WORK/out/$label.log" 2>&1 || { echo "$label FAILED"; tail -5 "$WORK/out/$label.log"; return 0; }
-  read -r secs kb < "$WORK/out/time.txt"
-  echo "$label wall_s=$secs peak_mb=$((kb / 1024))"
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/out/time.txt" "$@" > "$WORK/out/$label.log" 2>&1 || { echo "$label FAILED"; tail -5 "$WORK/out/$label.log"; return 0; }
+  read -r secs kb user sys < "$WORK/out/time.txt"
+  echo "$label wall_s=$secs cpu_s=$(echo "$user + $sys" | bc) peak_mb=$((kb / 1024)) load_before=$load load_after=$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 for set in febrl3 febrl4 people; do
@@ -34,8 +35,11 @@ for set in febrl3 febrl4 people; do
     people) CFG=$HERE/people.toml; L=(--input "$WORK/data/people.csv"); T=("$WORK/data/people.csv");;
   esac
   echo "== $set"
+  # With each pair's explanation (the default), then without (the columns Splink writes).
   measure "$set-lantern" "${LINK[@]}" "${L[@]}" --config "$CFG" --id rec_id --output "$WORK/out/$set-lantern-pairs.csv"
   "$PY" "$HERE/evaluate.py" "$WORK/out/$set-lantern-pairs.csv" "${T[@]}"
+  measure "$set-lantern-noexpl" "${LINK[@]}" "${L[@]}" --config "$CFG" --id rec_id --no-explanations --output "$WORK/out/$set-lantern-noexpl-pairs.csv"
+  "$PY" "$HERE/evaluate.py" "$WORK/out/$set-lantern-noexpl-pairs.csv" "${T[@]}"
   for mode in default capped; do
     measure "$set-splink-$mode" "$PY" "$HERE/splink_run.py" "$set" "$WORK/data" "$WORK/out/$set-splink-$mode.csv" "$mode" "$CFG"
     [ -f "$WORK/out/$set-splink-$mode.csv" ] && "$PY" "$HERE/evaluate.py" "$WORK/out/$set-splink-$mode.csv" "${T[@]}"
