@@ -11,38 +11,14 @@ use crate::compare::{
 };
 use crate::config::{Kind, LinkConfig};
 
-/// A quick, unkeyed hash (FNV-1a over the bytes, then mixed) for interning tables: the values are
-/// the user's own data, read once, so hash flooding is no concern here.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FastHash;
-
-impl std::hash::BuildHasher for FastHash {
-    type Hasher = FastHasher;
-    fn build_hasher(&self) -> FastHasher {
-        FastHasher(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-/// The hasher of [`FastHash`].
-#[derive(Debug, Clone, Copy)]
-pub struct FastHasher(u64);
-
-impl std::hash::Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = hash_bytes(self.0, bytes);
-    }
-    fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
+/// A quick hash with a fixed seed (foldhash) for interning tables: the values are the user's own
+/// data, read once, so hash flooding is no concern here, and a fixed seed keeps runs repeatable.
+pub type FastHash = foldhash::fast::FixedState;
 
 /// The hash under which a normalised text is interned.
 fn text_hash(text: &str) -> u64 {
     use std::hash::BuildHasher as _;
-    FastHash.hash_one(text)
+    FastHash::default().hash_one(text)
 }
 
 /// A distinct value of one field, prepared for comparison.
