@@ -5,6 +5,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn link(dir: &Path, input: &str, config: Option<&str>, output: &str) -> Output {
+    link_with(dir, input, config, output, &[])
+}
+
+fn link_with(
+    dir: &Path,
+    input: &str,
+    config: Option<&str>,
+    output: &str,
+    extra: &[&str],
+) -> Output {
     let input_path = dir.join("in.csv");
     std::fs::write(&input_path, input).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lantern"));
@@ -18,7 +28,7 @@ fn link(dir: &Path, input: &str, config: Option<&str>, output: &str) -> Output {
         std::fs::write(&p, c).unwrap();
         cmd.arg("--config").arg(p);
     }
-    cmd.output().unwrap()
+    cmd.args(extra).output().unwrap()
 }
 
 const PEOPLE: &str = "id,first_name,surname,dob,phone\n\
@@ -60,6 +70,42 @@ fn a_file_is_deduplicated_into_clusters() {
     assert_ne!(of("1"), of("3"));
     assert_ne!(of("3"), of("4"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("candidate pairs"));
+}
+
+#[test]
+fn pairs_have_explanations_unless_they_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = link(dir.path(), PEOPLE, Some(CONFIG), "pairs.csv");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("pairs.csv")).unwrap();
+    assert!(
+        text.starts_with("id_l,id_r,match_probability,match_weight,explanation\n"),
+        "{text}"
+    );
+    assert!(text.contains("phone=exact("), "{text}");
+    let out = link_with(
+        dir.path(),
+        PEOPLE,
+        Some(CONFIG),
+        "bare.csv",
+        &["--no-explanations"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bare = std::fs::read_to_string(dir.path().join("bare.csv")).unwrap();
+    assert!(
+        bare.starts_with("id_l,id_r,match_probability,match_weight\n"),
+        "{bare}"
+    );
+    assert!(!bare.contains("exact("), "{bare}");
+    assert_eq!(bare.lines().count(), text.lines().count());
 }
 
 #[test]
