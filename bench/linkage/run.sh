@@ -2,7 +2,7 @@
 # Linkage benchmark: Lantern vs Splink (DuckDB) on FEBRL3, FEBRL4 and generated people, same run.
 # usage: bench/linkage/run.sh [RECORDS]   (RECORDS for the generated set, default 1000000)
 # Needs: a release build (`cargo build --release -p lantern-cli -p lantern-linkage`), python3,
-# /usr/bin/time, bc. Creates a throwaway venv under $WORK (default /tmp/lantern-linkbench).
+# /usr/bin/time (Debian's package `time`, installed here when missing). Creates a throwaway venv under $WORK (default /tmp/lantern-linkbench).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -10,6 +10,9 @@ WORK=${WORK:-/tmp/lantern-linkbench}
 RECORDS=${1:-1000000}
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 mkdir -p "$WORK/data" "$WORK/out"
+if [ ! -x /usr/bin/time ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -qq time >/dev/null 2>&1 || true
+fi
 if [ ! -x "$WORK/venv/bin/python" ]; then
   python3 -m venv "$WORK/venv"
   "$WORK/venv/bin/pip" install -q recordlinkage splink duckdb
@@ -25,7 +28,7 @@ measure() { # label, command...: prints label, wall seconds, CPU seconds (user +
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
   /usr/bin/time -f "%e %M %U %S" -o "$WORK/out/time.txt" "$@" > "$WORK/out/$label.log" 2>&1 || { echo "$label FAILED"; tail -5 "$WORK/out/$label.log"; return 0; }
   read -r secs kb user sys < "$WORK/out/time.txt"
-  echo "$label wall_s=$secs cpu_s=$(echo "$user + $sys" | bc) peak_mb=$((kb / 1024)) load_before=$load load_after=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "$label wall_s=$secs cpu_s=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') peak_mb=$((kb / 1024)) load_before=$load load_after=$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 for set in febrl3 febrl4 people; do
