@@ -10,6 +10,9 @@ use std::time::Duration;
 /// Reads the audit chain's head for an append (the one statement that differs between backends).
 const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 
+/// Locks the chain's head where a statement reads it for an append (see `AUDIT_HEAD_FOR_APPEND`).
+const AUDIT_HEAD_LOCK: &str = " FOR UPDATE";
+
 /// Keeps writers out of the rollups while they are rebuilt: a write in flight finishes first (so the
 /// rebuild reads its records), and a later one waits and applies its change on top of the rebuilt cells.
 const ROLLUP_LOCK_FOR_REBUILD: &str = "LOCK TABLE rollup_cells IN EXCLUSIVE MODE";
@@ -49,6 +52,51 @@ impl PgTicket {
     }
 }
 
+/// A write unit sent in two trips (its reads, then its writes), in a transaction of its own.
+struct PgUnitLease(Option<sqlx::Transaction<'static, sqlx::Postgres>>);
+
+impl PgUnitLease {
+    fn tx(&mut self) -> &mut sqlx::PgConnection {
+        self.0
+            .as_mut()
+            .expect("a unit lease holds its transaction until done")
+    }
+
+    /// The first trip: `reads`, each statement its own query, and their rows in order.
+    async fn read_unit(
+        &mut self,
+        reads: Vec<repo::UnitQuery>,
+    ) -> Result<Vec<sqlx::postgres::PgRow>> {
+        let mut rows = Vec::new();
+        for q in reads {
+            rows.extend(q.fetch_rows(self.tx()).await?);
+        }
+        Ok(rows)
+    }
+
+    /// The second trip: `unit`'s statements and its events sealed on `head`, read (and locked) by the
+    /// first; then COMMIT.
+    async fn finish_unit(
+        &mut self,
+        keys: &Keyring,
+        unit: &repo::Unit,
+        head: &repo::AuditHead,
+    ) -> Result<()> {
+        let (queries, _) = unit.sealed(keys, head, repo::Frame::Bare)?;
+        for q in queries {
+            q.run(self.tx()).await?;
+        }
+        let tx = self.0.take().expect("finished once");
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// PostgreSQL's COMMIT already returned (or the unit is abandoned and rolls back).
+    fn done(self) -> PgTicket {
+        PgTicket
+    }
+}
+
 /// A store on a PostgreSQL database.
 #[derive(Debug)]
 pub struct PgStore {
@@ -76,6 +124,11 @@ impl PgStore {
     /// A connection for one request's transaction (PostgreSQL commits each on its own).
     async fn lease(&self) -> Result<PgLease> {
         Ok(PgLease(self.pool.acquire().await?))
+    }
+
+    /// A transaction for a write unit sent in two trips.
+    async fn unit_lease(&self) -> Result<PgUnitLease> {
+        Ok(PgUnitLease(Some(self.pool.begin().await?)))
     }
 
     fn r(&self) -> &PgPool {

@@ -110,6 +110,70 @@ async fn lock_opt_state(
     Ok((row.try_get("opted_out")?, row.try_get("last_inbound_sid")?))
 }
 
+/// Inserts a message: (id, hotline, conversation, direction, kind, encrypted body, media, provider id,
+/// status, sent by, now).
+const SMS_MESSAGE_INSERT: &str = "INSERT INTO sms_messages (id, hotline_id, conversation_id, direction, kind, body, \
+     num_media, provider_id, status, sent_by, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+
+/// A conversation's newest message is now: (now, conversation).
+const SMS_CONVERSATION_TOUCH: &str =
+    "UPDATE sms_conversations SET last_message_at = $1, updated_at = $1 WHERE id = $2";
+
+/// The first trip of an inbound text, part one: makes sure the sender's opt-out row exists and locks it
+/// for the rest of the transaction (the upsert takes PostgreSQL's row lock; on SQLite it takes the file's
+/// write lock), returning its state. Binds: hotline, hotline number, sender's blind index, now.
+const SMS_INBOUND_LOCK: &str = "INSERT INTO sms_opt_states (hotline_id, hotline_number, sender_bidx, opted_out, \
+     changed_at) VALUES ($1, $2, $3, FALSE, $4) ON CONFLICT (hotline_id, hotline_number, sender_bidx) \
+     DO UPDATE SET opted_out = sms_opt_states.opted_out RETURNING opted_out, last_inbound_sid";
+
+/// Part two, a statement of its own so that on PostgreSQL it reads after the lock was granted (a statement
+/// reads what was committed when it started): whether a message with this provider id was received
+/// before, the sender's active conversation and its contact, and (completed by each backend's lock) the
+/// chain's head. Binds: hotline, hotline number, sender's blind index, provider id.
+const SMS_INBOUND_READS: &str = "SELECT \
+     EXISTS (SELECT 1 FROM sms_messages WHERE provider_id = $4 AND direction = 'inbound') AS seen, \
+     (SELECT id FROM sms_conversations WHERE hotline_id = $1 AND hotline_number = $2 AND sender_bidx = $3 \
+     AND status <> 'closed' ORDER BY created_at DESC, id DESC LIMIT 1) AS conversation_id, \
+     (SELECT contact_id FROM sms_conversations WHERE hotline_id = $1 AND hotline_number = $2 \
+     AND sender_bidx = $3 AND status <> 'closed' ORDER BY created_at DESC, id DESC LIMIT 1) AS contact_id, \
+     (SELECT seq FROM audit_head WHERE id = 1";
+
+/// What an inbound text may store, encrypted before the writer is taken: its body, the automatic reply of
+/// each plan (indexed by whether the sender was opted out), and the sender of a conversation it may open.
+struct InboundTexts {
+    message_id: String,
+    body: Vec<u8>,
+    reply_id: String,
+    replies: [Option<Vec<u8>>; 2],
+    conversation_id: String,
+    sender: Option<Vec<u8>>,
+}
+
+impl InboundTexts {
+    fn sealed(keys: &Keyring, msg: &NewInboundSms, plans: &[InboundPlan; 2]) -> InboundTexts {
+        let (message_id, reply_id, conversation_id) = (new_id(), new_id(), new_id());
+        let reply_binding = binding("sms_messages", "body", &reply_id);
+        InboundTexts {
+            body: keys.encrypt_str(&binding("sms_messages", "body", &message_id), &msg.body),
+            replies: plans.each_ref().map(|p| {
+                p.auto_reply
+                    .as_deref()
+                    .map(|r| keys.encrypt_str(&reply_binding, r))
+            }),
+            sender: plans.iter().any(|p| p.open_conversation).then(|| {
+                keys.encrypt_str(
+                    &binding("sms_conversations", "sender", &conversation_id),
+                    &msg.sender,
+                )
+            }),
+            message_id,
+            reply_id,
+            conversation_id,
+        }
+    }
+}
+
 #[expect(clippy::too_many_arguments, reason = "one row's columns")]
 async fn insert_sms_message(
     tx: &mut Tx<'_>,
@@ -126,11 +190,7 @@ async fn insert_sms_message(
 ) -> Result<String> {
     let id = new_id();
     let now = now_us();
-    sqlx::query(
-        "INSERT INTO sms_messages (id, hotline_id, conversation_id, direction, kind, body, num_media, \
-         provider_id, status, sent_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-    )
+    sqlx::query(SMS_MESSAGE_INSERT)
     .bind(&id)
     .bind(hotline_id)
     .bind(conversation_id)
@@ -145,7 +205,7 @@ async fn insert_sms_message(
     .execute(&mut **tx)
     .await
     .map_err(|e| StoreError::unique(e, "provider_id"))?;
-    sqlx::query("UPDATE sms_conversations SET last_message_at = $1, updated_at = $1 WHERE id = $2")
+    sqlx::query(SMS_CONVERSATION_TOUCH)
         .bind(now)
         .bind(conversation_id)
         .execute(&mut **tx)
@@ -233,20 +293,46 @@ impl SmsStore for This {
         let ctx = &ctx.in_hotline(&msg.hotline_id);
         let keys = &self.keys;
         let bidx = keys.blind_index(SMS_PHONE_BIDX, &msg.sender);
-        let mut lease = self.lease().await?;
-        let mut tx = lease.conn().begin().await?;
-        let (was_opted_out, last_sid) =
-            lock_opt_state(&mut tx, &msg.hotline_id, &msg.hotline_number, &bidx).await?;
-        let seen = last_sid.as_deref() == Some(msg.provider_id.as_str())
-            || sqlx::query(
-                "SELECT id FROM sms_messages WHERE provider_id = $1 AND direction = 'inbound'",
-            )
-            .bind(&msg.provider_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if seen {
-            tx.commit().await?;
+        // A plan depends only on whether the sender is opted out when the text is decided: both are made,
+        // and every text either would store encrypted, before the writer is taken.
+        let plans = [decide(false), decide(true)];
+        let texts = InboundTexts::sealed(keys, msg, &plans);
+        let mut reads = Unit::new();
+        reads
+            .sql(SMS_INBOUND_LOCK)
+            .bind(&msg.hotline_id)
+            .bind(&msg.hotline_number)
+            .bind(&bidx)
+            .bind(now_us());
+        reads
+            .sql(&format!(
+                "{SMS_INBOUND_READS}{lock}) AS head_seq, \
+                 (SELECT hash FROM audit_head WHERE id = 1{lock}) AS head_hash",
+                lock = super::AUDIT_HEAD_LOCK
+            ))
+            .bind(&msg.hotline_id)
+            .bind(&msg.hotline_number)
+            .bind(&bidx)
+            .bind(&msg.provider_id);
+        let reads = reads.reads()?;
+
+        let mut lease = self.unit_lease().await?;
+        let rows = lease.read_unit(reads).await?;
+        let [opt, row] = &rows[..] else {
+            return Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                "the reads of an inbound text returned {} rows, not 2",
+                rows.len()
+            ))));
+        };
+        let was_opted_out: bool = opt.try_get("opted_out")?;
+        let last_sid: Option<String> = opt.try_get("last_inbound_sid")?;
+        let seen: bool = row.try_get("seen")?;
+        let active: Option<String> = row.try_get("conversation_id")?;
+        let active_contact: Option<String> = row.try_get("contact_id")?;
+        let head: AuditHead = (row.try_get("head_seq")?, row.try_get("head_hash")?);
+        let mut unit = Unit::new();
+        if seen || last_sid.as_deref() == Some(msg.provider_id.as_str()) {
+            lease.finish_unit(keys, &unit, &head).await?;
             lease.done().durable().await?;
             return Ok(InboundReceipt {
                 duplicate: true,
@@ -262,9 +348,14 @@ impl SmsStore for This {
                 contact_id: None,
             });
         }
-        let plan = decide(was_opted_out);
+        let [if_in, if_out] = plans;
+        let (plan, reply) = if was_opted_out {
+            (if_out, texts.replies[1].as_ref())
+        } else {
+            (if_in, texts.replies[0].as_ref())
+        };
         let now = now_us();
-        sqlx::query(
+        unit.sql(
             "UPDATE sms_opt_states SET opted_out = $1, last_inbound_sid = $2, \
              changed_at = CASE WHEN opted_out = $1 THEN changed_at ELSE $3 END \
              WHERE hotline_id = $4 AND hotline_number = $5 AND sender_bidx = $6",
@@ -274,30 +365,14 @@ impl SmsStore for This {
         .bind(now)
         .bind(&msg.hotline_id)
         .bind(&msg.hotline_number)
-        .bind(&bidx)
-        .execute(&mut *tx)
-        .await?;
-
-        // The active conversation of this sender with this number, if any.
-        let active = sqlx::query(
-            "SELECT id, contact_id FROM sms_conversations WHERE hotline_id = $1 AND hotline_number = $2 \
-             AND sender_bidx = $3 AND status <> 'closed' ORDER BY created_at DESC LIMIT 1",
-        )
-        .bind(&msg.hotline_id)
-        .bind(&msg.hotline_number)
-        .bind(&bidx)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(&bidx);
         let mut opened = false;
-        let conversation = match active {
-            Some(row) => Some((
-                row.try_get::<String, _>("id")?,
-                row.try_get::<String, _>("contact_id")?,
-            )),
-            None if plan.open_conversation => {
+        let conversation = match (active, active_contact, &texts.sender) {
+            (Some(id), Some(contact_id), _) => Some((id, contact_id)),
+            (None, _, Some(sender)) if plan.open_conversation => {
                 let mut rollup = Cells::new();
-                let contact = insert_contact(
-                    &mut tx,
+                let contact = push_contact(
+                    &mut unit,
                     keys,
                     ctx,
                     &NewContact {
@@ -308,65 +383,59 @@ impl SmsStore for This {
                         occurred_at_us: now,
                         ..NewContact::default()
                     },
+                    None,
+                    new_id(),
+                    now,
                     &mut rollup,
-                )
-                .await?;
-                apply_rollup_delta(&mut tx, &msg.hotline_id, &rollup).await?;
-                let id = new_id();
-                sqlx::query(
+                );
+                push_rollup_delta(&mut unit, &msg.hotline_id, &rollup);
+                unit.sql(
                     "INSERT INTO sms_conversations (id, hotline_id, hotline_number, sender, sender_bidx, status, \
                      contact_id, last_message_at, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $7, $7)",
                 )
-                .bind(&id)
+                .bind(&texts.conversation_id)
                 .bind(&msg.hotline_id)
                 .bind(&msg.hotline_number)
-                .bind(keys.encrypt_str(&binding("sms_conversations", "sender", &id), &msg.sender))
+                .bind(sender)
                 .bind(&bidx)
                 .bind(&contact.id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                .bind(now);
                 opened = true;
-                Some((id, contact.id))
+                Some((texts.conversation_id.clone(), contact.id))
             }
-            None => None,
+            _ => None,
         };
         if let Some((cid, _)) = &conversation {
-            insert_sms_message(
-                &mut tx,
-                keys,
-                &msg.hotline_id,
-                cid,
-                "inbound",
-                &plan.kind,
-                &msg.body,
-                msg.num_media,
-                Some(&msg.provider_id),
-                "received",
-                None,
-            )
-            .await?;
-            if let Some(reply) = &plan.auto_reply {
-                insert_sms_message(
-                    &mut tx,
-                    keys,
-                    &msg.hotline_id,
-                    cid,
-                    "outbound",
-                    "auto_reply",
-                    reply,
-                    0,
-                    None,
-                    "twiml",
-                    None,
-                )
-                .await?;
+            unit.sql(SMS_MESSAGE_INSERT)
+                .bind(&texts.message_id)
+                .bind(&msg.hotline_id)
+                .bind(cid)
+                .bind("inbound")
+                .bind(&plan.kind)
+                .bind(&texts.body)
+                .bind(msg.num_media)
+                .bind(&msg.provider_id)
+                .bind("received")
+                .bind(None::<&str>)
+                .bind(now);
+            if let Some(reply) = reply {
+                unit.sql(SMS_MESSAGE_INSERT)
+                    .bind(&texts.reply_id)
+                    .bind(&msg.hotline_id)
+                    .bind(cid)
+                    .bind("outbound")
+                    .bind("auto_reply")
+                    .bind(reply)
+                    .bind(0_i64)
+                    .bind(None::<&str>)
+                    .bind("twiml")
+                    .bind(None::<&str>)
+                    .bind(now);
             }
+            unit.sql(SMS_CONVERSATION_TOUCH).bind(now).bind(cid);
         }
-        append_audit(
-            &mut tx,
-            keys,
+        unit.audit(
             ctx,
             "sms.receive",
             "sms_conversation",
@@ -378,9 +447,14 @@ impl SmsStore for This {
                 "opt_changed": plan.opted_out != was_opted_out,
                 "auto_reply": plan.auto_reply.is_some(),
             }),
-        )
-        .await?;
-        tx.commit().await?;
+        );
+        lease
+            .finish_unit(keys, &unit, &head)
+            .await
+            .map_err(|e| match e {
+                StoreError::Database(e) => StoreError::unique(e, "provider_id"),
+                other => other,
+            })?;
         lease.done().durable().await?;
         Ok(InboundReceipt {
             duplicate: false,

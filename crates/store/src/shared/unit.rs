@@ -35,6 +35,17 @@ impl UnitQuery {
         }
     }
 
+    /// Runs the query on `conn` and returns the rows its statements returned, in order (the reads of a
+    /// unit sent in two trips).
+    pub(super) async fn fetch_rows(
+        self,
+        conn: &mut <Db as sqlx::Database>::Connection,
+    ) -> sqlx::Result<Vec<DbRow>> {
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args)
+            .fetch_all(&mut *conn)
+            .await
+    }
+
     /// Runs the query on `conn`.
     pub(super) async fn run(
         self,
@@ -61,6 +72,19 @@ struct UnitAudit {
 
 /// The chain's head: the last event's sequence number and hash.
 pub(super) type AuditHead = (i64, Vec<u8>);
+
+/// How the queries of a unit are framed on the writer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Frame {
+    /// As they are, inside a transaction the caller opened.
+    Bare,
+    /// Wrapped in `SAVEPOINT lantern_unit … RELEASE lantern_unit`.
+    Savepoint,
+    /// Followed by `RELEASE lantern_unit`: the second trip of a unit whose first ([`Unit::reads`]) opened
+    /// the savepoint.
+    #[allow(dead_code, reason = "only SQLite's writer keeps a savepoint open across round trips")]
+    Release,
+}
 
 /// The statements of one write and its audit events.
 pub(super) struct Unit {
@@ -152,15 +176,30 @@ impl Unit {
         self
     }
 
-    /// The queries to run when the chain's head is `head`, and the head after them. With `savepoint`,
-    /// the unit is wrapped in `SAVEPOINT lantern_unit … RELEASE lantern_unit`, so a failure part-way
-    /// leaves the savepoint open for [`UNIT_ROLLBACK`] to undo.
+    /// The first trip of a unit sent in two: its statements, which return the rows the rest of the write
+    /// depends on, after `SAVEPOINT lantern_unit` on SQLite, where everything goes in one query. The
+    /// second trip is [`Unit::sealed`] with [`Frame::Release`].
+    pub(super) fn reads(self) -> Result<Vec<UnitQuery>> {
+        if let Some(e) = self.bind_error {
+            return Err(StoreError::Invalid(format!("a value could not be encoded: {e}")));
+        }
+        debug_assert!(self.audits.is_empty(), "the reads of a unit append no events");
+        let mut queries = self.queries;
+        if super::MULTI_STATEMENT {
+            queries[0].sql.insert_str(0, "SAVEPOINT lantern_unit;\n");
+        }
+        Ok(queries)
+    }
+
+    /// The queries to run when the chain's head is `head`, and the head after them, framed as `frame`
+    /// says; inside a savepoint, a failure part-way leaves it open for [`UNIT_ROLLBACK`] to undo.
     pub(super) fn sealed(
         &self,
         keys: &Keyring,
         head: &AuditHead,
-        savepoint: bool,
+        frame: Frame,
     ) -> Result<(Vec<UnitQuery>, AuditHead)> {
+        let savepoint = frame == Frame::Savepoint;
         if let Some(e) = &self.bind_error {
             return Err(StoreError::Invalid(format!("a value could not be encoded: {e}")));
         }
@@ -226,7 +265,7 @@ impl Unit {
                 .bind(e.hash.clone());
             prev = e.hash;
         }
-        if savepoint {
+        if frame != Frame::Bare {
             out.sql("RELEASE lantern_unit");
         }
         if let Some(e) = out.bind_error {
@@ -242,7 +281,7 @@ impl Unit {
         } else {
             read_audit_head(tx).await?
         };
-        let (queries, _) = self.sealed(keys, &head, false)?;
+        let (queries, _) = self.sealed(keys, &head, Frame::Bare)?;
         for q in queries {
             q.run(tx).await?;
         }

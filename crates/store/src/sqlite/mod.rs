@@ -20,6 +20,9 @@ mod writer;
 /// Reads the audit chain's head for an append (the one statement that differs between backends).
 const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 
+/// Nothing to lock where a statement reads the chain's head for an append: SQLite has one writer.
+const AUDIT_HEAD_LOCK: &str = "";
+
 /// Keeps writers out of the rollups while they are rebuilt: nothing to do, SQLite writes one at a time.
 const ROLLUP_LOCK_FOR_REBUILD: &str = "SELECT 1";
 
@@ -123,6 +126,11 @@ impl SqliteStore {
 
     /// The writer connection for one request, inside the current group-commit batch.
     async fn lease(&self) -> Result<writer::Lease> {
+        self.writer.lease().await
+    }
+
+    /// The writer for a write unit sent in two trips (see `writer::Lease::read_unit`).
+    async fn unit_lease(&self) -> Result<writer::Lease> {
         self.writer.lease().await
     }
 

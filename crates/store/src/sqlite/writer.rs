@@ -19,11 +19,13 @@
 //! to its savepoint and sealed again on the head read afresh. A unit abandoned part-way (its request
 //! cancelled) is rolled back before the connection is used again, and always before a COMMIT.
 
-use super::repo::{AuditHead, UNIT_ROLLBACK, Unit, is_stale_head, read_audit_head};
+use super::repo::{
+    AuditHead, Frame, UNIT_ROLLBACK, Unit, UnitQuery, is_stale_head, read_audit_head,
+};
 use crate::crypto::Keyring;
 use crate::error::{Result, StoreError};
 use sqlx::Transaction;
-use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool, SqliteRow};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Weak};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
@@ -46,12 +48,8 @@ impl State {
         }
         self.head = None;
         let conn = self.open.as_mut().expect("a unit runs inside the batch");
-        match sqlx::query(UNIT_ROLLBACK).execute(&mut **conn).await {
-            Ok(_) => {}
-            // The unit had finished (or never started): nothing to undo.
-            Err(sqlx::Error::Database(e)) if e.message().contains("no such savepoint") => {}
-            Err(e) => return Err(e.into()),
-        }
+        // The unit may have finished (or never started): then there is nothing to undo.
+        rollback_unit(conn).await?;
         self.unit_open = false;
         Ok(())
     }
@@ -109,7 +107,9 @@ impl Writer {
     pub async fn lease(&self) -> Result<Lease> {
         let mut guard = self.state.clone().lock_owned().await;
         if guard.open.is_none() {
-            let tx = guard.pool.begin().await?;
+            // The batch takes the file's write lock at once: a batch that read first (a head, a list)
+            // could not take it later once another process on the file had committed meanwhile.
+            let tx = guard.pool.begin_with("BEGIN IMMEDIATE").await?;
             guard.open = Some(tx);
         }
         guard.settle().await?;
@@ -184,45 +184,38 @@ impl Lease {
         st.open.as_mut().expect("a lease always has the batch open")
     }
 
-    /// Runs `unit` as one savepoint of the batch, in one round trip when the remembered head is current.
-    pub async fn run_unit(&mut self, keys: &Keyring, unit: &Unit) -> Result<()> {
-        let st = &mut **self
-            .guard
-            .as_mut()
-            .expect("a lease holds the writer until done");
+    /// The batch's connection, the remembered head and whether a unit is open, for a unit to use.
+    fn unit_parts(&mut self) -> (&mut SqliteConnection, &mut Option<AuditHead>, &mut bool) {
         let State {
             open,
             head,
             unit_open,
             ..
-        } = st;
-        let conn: &mut SqliteConnection =
-            &mut *open.as_mut().expect("a lease always has the batch open");
+        } = &mut **self
+            .guard
+            .as_mut()
+            .expect("a lease holds the writer until done");
+        let conn = open.as_mut().expect("a lease always has the batch open");
+        (&mut **conn, head, unit_open)
+    }
+
+    /// Runs `unit` as one savepoint of the batch, in one round trip when the remembered head is current.
+    pub async fn run_unit(&mut self, keys: &Keyring, unit: &Unit) -> Result<()> {
+        let (conn, head, unit_open) = self.unit_parts();
         let mut current = match head.take() {
             Some(h) => h,
             None => read_audit_head(conn).await?,
         };
         let mut resealed = false;
         loop {
-            let (queries, after) = unit.sealed(keys, &current, true)?;
+            let (queries, after) = unit.sealed(keys, &current, Frame::Savepoint)?;
             *unit_open = true;
-            let mut failed = None;
-            for q in queries {
-                if let Err(e) = q.run(conn).await {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            let Some(e) = failed else {
+            let Err(e) = run_all(conn, queries).await else {
                 *unit_open = false;
                 *head = Some(after);
                 return Ok(());
             };
-            match sqlx::query(UNIT_ROLLBACK).execute(&mut *conn).await {
-                Ok(_) => {}
-                Err(sqlx::Error::Database(d)) if d.message().contains("no such savepoint") => {}
-                Err(r) => return Err(r.into()),
-            }
+            rollback_unit(conn).await?;
             *unit_open = false;
             if is_stale_head(&e) && !resealed {
                 resealed = true;
@@ -230,6 +223,57 @@ impl Lease {
                 continue;
             }
             return Err(e.into());
+        }
+    }
+
+    /// The first trip of a unit sent in two: opens its savepoint and runs `reads` (one query, whose first
+    /// write takes the file's write lock, so what it reads, the chain's head included, stays current until
+    /// the batch commits); returns their rows. [`Lease::finish_unit`] is the second trip.
+    pub async fn read_unit(&mut self, reads: Vec<UnitQuery>) -> Result<Vec<SqliteRow>> {
+        let (conn, head, unit_open) = self.unit_parts();
+        *head = None;
+        *unit_open = true;
+        let mut rows = Vec::new();
+        for q in reads {
+            match q.fetch_rows(conn).await {
+                Ok(r) => rows.extend(r),
+                Err(e) => {
+                    rollback_unit(conn).await?;
+                    *unit_open = false;
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The second trip of the unit [`Lease::read_unit`] opened: `unit`'s statements, its events sealed on
+    /// `head` (read by the first trip) and `RELEASE`, in one query. On failure the unit is rolled back.
+    pub async fn finish_unit(
+        &mut self,
+        keys: &Keyring,
+        unit: &Unit,
+        head: &AuditHead,
+    ) -> Result<()> {
+        let (conn, remembered, unit_open) = self.unit_parts();
+        let outcome = match unit.sealed(keys, head, Frame::Release) {
+            Ok((queries, after)) => run_all(conn, queries)
+                .await
+                .map(|()| after)
+                .map_err(StoreError::from),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(after) => {
+                *unit_open = false;
+                *remembered = Some(after);
+                Ok(())
+            }
+            Err(e) => {
+                rollback_unit(conn).await?;
+                *unit_open = false;
+                Err(e)
+            }
         }
     }
 
@@ -252,6 +296,23 @@ impl Drop for Lease {
             // A request that failed part-way: its savepoint rolls back; commit the rest of the batch.
             self.notify.notify_one();
         }
+    }
+}
+
+/// Runs a unit's queries in order, stopping at the first that fails.
+async fn run_all(conn: &mut SqliteConnection, queries: Vec<UnitQuery>) -> sqlx::Result<()> {
+    for q in queries {
+        q.run(conn).await?;
+    }
+    Ok(())
+}
+
+/// Undoes a unit that failed part-way (nothing to do when it never opened its savepoint).
+async fn rollback_unit(conn: &mut SqliteConnection) -> Result<()> {
+    match sqlx::query(UNIT_ROLLBACK).execute(&mut *conn).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(d)) if d.message().contains("no such savepoint") => Ok(()),
+        Err(r) => Err(r.into()),
     }
 }
 
