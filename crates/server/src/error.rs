@@ -4,6 +4,8 @@
 //! - A client's mistake is a [`AppError::Problem`]: an RFC 9457 `application/problem+json` body with a
 //!   4xx status, a title, a detail, and for invalid input the list of fields and what was wrong with each.
 //!   Pages render the same problem as HTML.
+//! - A database too busy to take the request now (see [`StoreError::is_overloaded`]) is a 503 problem with
+//!   `Retry-After`: the request was fine and may be made again.
 //! - Anything else is [`AppError::Internal`]: logged once here, with its whole cause chain and no personal
 //!   data, and answered with an opaque 500. A 500 always means a bug or an outage, never bad input.
 
@@ -137,8 +139,22 @@ impl AppError {
     }
 }
 
+/// How many seconds a client is asked to wait before trying a request again when the database is busy.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        if e.is_overloaded() {
+            tracing::warn!(error = %format!("{:#}", anyhow::Error::new(e)), "the database is busy; answered 503");
+            return AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                format!(
+                    "the database is too busy to take this request now; nothing was changed, try again in \
+                     {RETRY_AFTER_SECONDS} s"
+                ),
+            );
+        }
         match e {
             StoreError::NotFound(what) => AppError::not_found(what),
             StoreError::Conflict { field } => AppError::Problem(Box::new(Problem {
@@ -180,7 +196,16 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        retry_after(&mut res);
         res
+    }
+}
+
+/// Adds `Retry-After` to a 503.
+pub fn retry_after(res: &mut Response) {
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
     }
 }
 

@@ -42,7 +42,34 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// PostgreSQL's codes for a request that lost to others and may succeed if made again: a serialization
+/// failure, a deadlock, too many connections, a lock not available.
+const PG_OVERLOAD_CODES: &[&str] = &["40001", "40P01", "53300", "55P03"];
+
 impl StoreError {
+    /// Whether the database could not take the request now (no connection free within the pool's
+    /// timeout, a transaction or lock that lost to concurrent ones, too many connections, SQLite busy or
+    /// locked) though nothing is wrong with it: the same request may well succeed a moment later. The
+    /// server answers these 503 with `Retry-After`.
+    pub fn is_overloaded(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(db) => {
+                let Some(code) = db.code() else { return false };
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+                    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+                } else {
+                    PG_OVERLOAD_CODES.contains(&code.as_ref())
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// Maps a unique-constraint violation to [`StoreError::Conflict`] on `field`, anything else unchanged.
     pub(crate) fn unique(e: sqlx::Error, field: &'static str) -> StoreError {
         if let sqlx::Error::Database(db) = &e

@@ -182,11 +182,17 @@ pub trait Store:
 pub struct OpenOptions {
     /// How many connections a PostgreSQL pool or the SQLite readers may hold.
     pub max_connections: u32,
+    /// How long a request waits for a free connection of that pool before it fails as overloaded
+    /// ([`StoreError::is_overloaded`]).
+    pub acquire_timeout: std::time::Duration,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { max_connections: 8 }
+        OpenOptions {
+            max_connections: 8,
+            acquire_timeout: std::time::Duration::from_secs(10),
+        }
     }
 }
 

@@ -138,10 +138,12 @@ impl IntoResponse for PageError {
             detail: &p.detail,
             errors: &p.errors,
         };
-        match page.render() {
+        let mut res = match page.render() {
             Ok(html) => (p.status, Html(html)).into_response(),
             Err(_) => (p.status, p.title).into_response(),
-        }
+        };
+        crate::error::retry_after(&mut res);
+        res
     }
 }
 

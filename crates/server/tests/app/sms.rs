@@ -818,3 +818,94 @@ async fn a_carrier_opt_out_reported_by_twilio_is_recorded_as_an_opt_out() {
     );
     assert!(conversations(&app).await[0].opted_out);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn texts_beyond_what_postgres_can_take_are_answered_503_with_retry_after_never_500() {
+    use sqlx::Connection as _;
+    const TEXTS: u32 = 400;
+    use tower::ServiceExt as _;
+    let Ok(base) = std::env::var("LANTERN_TEST_DATABASE_URL") else {
+        eprintln!("LANTERN_TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    // Arrange: a fresh database behind a pool of two connections that gives up waiting after 100 ms.
+    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+    let name = format!("lantern_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let opts = lantern_store::OpenOptions {
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_millis(100),
+    };
+    let store = lantern_store::open(&url, lantern_store::Keyring::generate(), &opts)
+        .await
+        .unwrap();
+    let hotline = store
+        .create_hotline(
+            &AuditCtx::system(None),
+            &lantern_store::NewHotline {
+                slug: "test".into(),
+                name: "Test Hotline".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let router = lantern_server::router(lantern_server::AppState::new(store.clone(), settings()));
+
+    // Act: 400 texts at once, from 400 senders: at a millisecond or more each, two connections take
+    // well over 100 ms for them all.
+    let mut tasks = Vec::new();
+    for i in 0..TEXTS {
+        let router = router.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut p = sms_params(i, "are you there?");
+            p[2].1 = format!("+1555201{i:04}");
+            let sig = signature::compute(TOKEN, INBOUND_URL, &p);
+            let req = Request::post("/webhooks/sms/twilio")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("X-Twilio-Signature", sig)
+                .body(Body::from(form(&p)))
+                .unwrap();
+            router.oneshot(req).await.unwrap()
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+
+    // Assert: each text was stored and answered, or refused as busy with a time to try again; never 500.
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    let stored = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK)
+        .count();
+    assert_eq!(busy.len() + stored, TEXTS as usize, "only 200 or 503");
+    assert!(
+        !busy.is_empty(),
+        "two connections cannot take every text in time"
+    );
+    for r in &busy {
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+    }
+    let events = store
+        .recent_audit(&hotline.id, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "sms.receive")
+        .count();
+    assert_eq!(events, stored, "a refused text stored nothing");
+    drop(store);
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await;
+}

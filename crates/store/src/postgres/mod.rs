@@ -5,7 +5,6 @@ use crate::error::{Result, StoreError};
 use crate::{Backend, OpenOptions};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::path::Path;
-use std::time::Duration;
 
 /// Reads the audit chain's head for an append (the one statement that differs between backends).
 const AUDIT_HEAD_FOR_APPEND: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
@@ -112,7 +111,7 @@ impl PgStore {
     pub async fn connect(url: &str, keys: Keyring, opts: &OpenOptions) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(opts.max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(opts.acquire_timeout)
             .connect(url)
             .await?;
         sqlx::migrate!("src/postgres/migrations").run(&pool).await?;

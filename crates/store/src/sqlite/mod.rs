@@ -107,6 +107,7 @@ impl SqliteStore {
         sqlx::migrate!("src/sqlite/migrations").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(opts.acquire_timeout)
             .connect_with(base.clone().read_only(true))
             .await?;
         let checkpoints = SqlitePoolOptions::new()
