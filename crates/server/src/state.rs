@@ -4,10 +4,9 @@ use crate::config::Settings;
 use crate::directory::Directories;
 use crate::metrics::Metrics;
 use crate::sms::SmsLine;
-use lantern_store::Store;
-use lantern_store::User;
+use lantern_store::{Hotline, Store, StoreError, User};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// The application's shared state: cheap to clone.
@@ -31,6 +30,8 @@ pub struct AppState {
     pub dashboard: Arc<crate::dashboard::DashboardCache>,
     /// The web chat of this process.
     pub chat: Arc<crate::chat::ChatService>,
+    /// Hotlines found by slug.
+    pub hotlines: Arc<HotlineCache>,
 }
 
 impl AppState {
@@ -48,7 +49,41 @@ impl AppState {
             sms,
             linkage: Arc::new(crate::linkage::IntakeIndexes::default()),
             dashboard: Arc::new(crate::dashboard::DashboardCache::default()),
+            hotlines: Arc::new(HotlineCache::default()),
         }
+    }
+
+    /// The hotline with this slug, read from the database once (the webhooks ask on every request).
+    pub async fn hotline_by_slug(&self, slug: &str) -> Result<Option<Hotline>, StoreError> {
+        if let Some(h) = self.hotlines.get(slug) {
+            return Ok(Some(h));
+        }
+        let found = self.store.hotline_by_slug(slug).await?;
+        if let Some(h) = &found {
+            self.hotlines.put(h.clone());
+        }
+        Ok(found)
+    }
+}
+
+/// Hotlines by slug. A hotline is never renamed or removed, so one found stays true for the life of the
+/// process; a slug not found is asked again the next time (the hotline may be created meanwhile).
+#[derive(Debug, Default)]
+pub struct HotlineCache {
+    entries: RwLock<HashMap<String, Hotline>>,
+}
+
+impl HotlineCache {
+    /// The hotline with this slug, if found before.
+    pub fn get(&self, slug: &str) -> Option<Hotline> {
+        let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        map.get(slug).cloned()
+    }
+
+    /// Remembers a hotline.
+    pub fn put(&self, hotline: Hotline) {
+        let mut map = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        map.insert(hotline.slug.clone(), hotline);
     }
 }
 

@@ -190,7 +190,7 @@ fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
 async fn tip_hotline(state: &AppState) -> Result<Option<String>, AppError> {
     let slug = &state.settings.tips.hotline;
     if !slug.is_empty() {
-        return Ok(state.store.hotline_by_slug(slug).await?.map(|h| h.id));
+        return Ok(state.hotline_by_slug(slug).await?.map(|h| h.id));
     }
     let all = state.store.list_hotlines().await?;
     Ok(match all.as_slice() {

@@ -79,7 +79,6 @@ async fn record(state: &AppState, url: &str, req: Request) -> AppResult<(CallEve
         .number(line.as_str())
         .ok_or_else(unknown_number)?;
     let hotline = state
-        .store
         .hotline_by_slug(&number.hotline)
         .await?
         .ok_or_else(unknown_number)?;

@@ -105,7 +105,7 @@ pub async fn inbound(State(state): State<AppState>, req: Request) -> AppResult<R
                 "the number in `To` is not an SMS line of this installation",
             )
         })?;
-    let hotline = state.store.hotline_by_slug(slug).await?.ok_or_else(|| {
+    let hotline = state.hotline_by_slug(slug).await?.ok_or_else(|| {
         AppError::new(
             StatusCode::NOT_FOUND,
             "Unknown number",
