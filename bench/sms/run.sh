@@ -6,12 +6,16 @@
 # Target: >= 2,000/s. The PostgreSQL figure is reported beside it when a server is reachable.
 #
 #   bench/sms/run.sh [REQUESTS] [RUNS]
+#
+# LANTERN_BENCH_SERVER=PATH runs that `lantern` binary as the server (and for its setup) instead of the one
+# built here, with this tree's load generator, to compare two versions under the same conditions.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REQUESTS=${1:-20000}
 RUNS=${2:-3}
 cargo build --release -q -p lantern-cli --bins
 BIN=${CARGO_TARGET_DIR:-target}/release
+SERVER=${LANTERN_BENCH_SERVER:-$BIN/lantern}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 TOKEN=bench-auth-token
@@ -42,9 +46,9 @@ auth_token = "$TOKEN"
 numbers = [{ number = "+18885550100", hotline = "bench" }]
 TOML
   export LANTERN_CONFIG=$work/$name.toml LANTERN_DATABASE=$db LANTERN_KEY_FILE=$work/$name.keys LANTERN_LOG_LEVEL=warn
-  "$BIN/lantern" keys init >/dev/null
-  "$BIN/lantern" hotlines add --slug bench --name Bench >/dev/null
-  "$BIN/lantern" serve --bind "127.0.0.1:$port" 2>"$work/$name.log" &
+  "$SERVER" keys init >/dev/null
+  "$SERVER" hotlines add --slug bench --name Bench >/dev/null
+  "$SERVER" serve --bind "127.0.0.1:$port" 2>"$work/$name.log" &
   local pid=$!
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   for run in $(seq "$RUNS"); do

@@ -124,16 +124,9 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-async fn client(
-    args: std::sync::Arc<Args>,
-    first: usize,
-    n: usize,
-) -> Result<Vec<Duration>, String> {
-    let stream = TcpStream::connect(&args.addr)
-        .await
-        .map_err(|e| format!("connect {}: {e}", args.addr))?;
-    stream.set_nodelay(true).ok();
-    let mut stream = BufReader::new(stream);
+/// Every request the clients send, written out once before the clock starts (each client starts at its
+/// own offset in the list).
+fn requests(args: &Args) -> Vec<Vec<u8>> {
     let request_for = |path: &str, body: &[u8], signature: Option<&str>| -> Vec<u8> {
         let mut head = format!(
             "{} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
@@ -156,7 +149,7 @@ async fn client(
         request.extend_from_slice(body);
         request
     };
-    let requests: Vec<Vec<u8>> = if !args.paths.is_empty() {
+    if !args.paths.is_empty() {
         args.paths
             .iter()
             .map(|p| request_for(p, &args.body, None))
@@ -169,7 +162,20 @@ async fn client(
             .enumerate()
             .map(|(i, b)| request_for(&args.path, b, args.signatures.get(i).map(String::as_str)))
             .collect()
-    };
+    }
+}
+
+async fn client(
+    args: std::sync::Arc<Args>,
+    requests: std::sync::Arc<Vec<Vec<u8>>>,
+    first: usize,
+    n: usize,
+) -> Result<Vec<Duration>, String> {
+    let stream = TcpStream::connect(&args.addr)
+        .await
+        .map_err(|e| format!("connect {}: {e}", args.addr))?;
+    stream.set_nodelay(true).ok();
+    let mut stream = BufReader::new(stream);
     let mut lat = Vec::with_capacity(n);
     let mut line = String::new();
     for k in 0..n {
@@ -234,11 +240,13 @@ async fn main() {
         }
     };
     let per = args.requests / args.concurrency;
+    let requests = std::sync::Arc::new(requests(&args));
     let start = Instant::now();
     let tasks: Vec<_> = (0..args.concurrency)
         .map(|i| {
             tokio::spawn(client(
                 args.clone(),
+                requests.clone(),
                 i * per,
                 per + usize::from(i < args.requests % args.concurrency),
             ))
