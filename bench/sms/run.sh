@@ -7,15 +7,16 @@
 #
 #   bench/sms/run.sh [REQUESTS] [RUNS]
 #
-# LANTERN_BENCH_SERVER=PATH runs that `lantern` binary as the server (and for its setup) instead of the one
-# built here, with this tree's load generator, to compare two versions under the same conditions.
+# BENCH_SERVER=PATH runs that `lantern` binary as the server (and for its setup) instead of the one
+# built here, with this tree's load generator, to compare two versions under the same conditions;
+# BENCH_SQLITE_ONLY=1 leaves PostgreSQL out.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REQUESTS=${1:-20000}
 RUNS=${2:-3}
 cargo build --release -q -p lantern-cli --bins
 BIN=${CARGO_TARGET_DIR:-target}/release
-SERVER=${LANTERN_BENCH_SERVER:-$BIN/lantern}
+SERVER=${BENCH_SERVER:-$BIN/lantern}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 TOKEN=bench-auth-token
@@ -63,7 +64,7 @@ TOML
 }
 
 one_backend sqlite "$work/bench.db"
-if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && command -v psql >/dev/null; then
+if [ "${BENCH_SQLITE_ONLY:-}" != 1 ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && command -v psql >/dev/null; then
   pg=${LANTERN_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
   db=lantern_bench_$$
   psql "$pg" -qc "CREATE DATABASE $db" >/dev/null
