@@ -4,6 +4,9 @@
 # same records exported to Parquet, in the same run (target: at least 10 times faster than DuckDB).
 #
 #   bench/insights/run.sh [SCALE] [REQUESTS] [RUNS]      # scale 33.4 = 1.17 M cases, 5.0 M contacts
+#
+# After the timed runs, WRITES (default 200) contacts are recorded over the API one by one, each followed
+# at once by a dashboard question (bench/insights/after_write.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCALE=${1:-33.4}
@@ -34,6 +37,8 @@ rm -rf "$work/data"
 "$BIN/lantern" hotlines add --slug bench --name Bench >/dev/null
 echo 'a long benchmark password' | "$BIN/lantern" users add --hotline bench --username bench-analyst --role analyst --full-name Bench >/dev/null
 token=$("$BIN/lantern" tokens create --username bench-analyst --name bench 2>/dev/null)
+echo 'a long benchmark password' | "$BIN/lantern" users add --hotline bench --username bench-advocate --role advocate --full-name Bench >/dev/null
+advocate=$("$BIN/lantern" tokens create --username bench-advocate --name bench 2>/dev/null)
 "$BIN/examples/insights_data" load "$work/bench.db" "$SCALE" 7 "$work/data"
 "$PY" bench/insights/questions.py 200 >"$work/questions.txt"
 
@@ -58,5 +63,7 @@ for run in $(seq "$RUNS"); do
       sed "s/^/{\"tool\":\"lantern\",\"run\":$run,\"result\":/; s/\$/}/"
   done
 done
+# Writes while the dashboard is in use: the question right after each write, and when the figures count it.
+"$PY" bench/insights/after_write.py "127.0.0.1:$port" "$token" "$advocate" bench/intake/contact.json "${WRITES:-200}"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 "$PY" bench/insights/duckdb_bench.py "$work/data" "$work/questions.txt" "$RUNS"

@@ -1,138 +1,46 @@
-//! The statistics cube: counts keyed by (month, state, form, typology, channel, signaler type,
-//! screening outcome, referral status), updated by deltas as records are written, and queried by
-//! filters and any grouping. The store keeps the rows; this is the pure aggregation. A cube has far
-//! fewer cells than there are records, so a dashboard query is one scan of the cells.
+//! The statistics cube: a hotline's rollup cells held in memory, dictionary-encoded, answering the
+//! dashboard's questions ("cases by state in 2025, labor only") with one scan of the asked metrics'
+//! cells and integer comparisons.
+//!
+//! A [`Cube`] is built once from every cell and never changes. [`Figures`] are what is served: a base
+//! cube and a small cube of the changes since it was built, at one rollup version. A write makes
+//! [`Figures::updated`] with the changed cells' counts as they are now (absolute, so applying the same
+//! change twice is harmless), which costs the size of the changes, not of the cube; when the changes
+//! grow large, [`Figures::compacted`] folds them into a new base, in memory.
+//!
+//! The cells' meaning (which metrics exist, which dimensions each is keyed by) belongs to whoever keeps
+//! the rollups and is given as a [`Metric`] schema. Only counts are held here, never a record.
 
-use lantern_domain::codes::{
-    CaseForm, Channel, Code, Outcome, ReferralStatus, SignalerType, Typology, UsState,
-};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::ops::{AddAssign, SubAssign};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
 
-/// A calendar month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct YearMonth {
-    /// The year (2000 to 2099).
-    pub year: u16,
-    /// The month, 1 to 12.
-    pub month: u8,
-}
-
-impl YearMonth {
-    /// A month; `None` outside 2000-01 to 2099-12.
-    pub fn new(year: u16, month: u8) -> Option<YearMonth> {
-        ((2000..=2099).contains(&year) && (1..=12).contains(&month))
-            .then_some(YearMonth { year, month })
-    }
-
-    fn index(self) -> u64 {
-        (self.year as u64 - 2000) * 12 + self.month as u64 - 1
-    }
-
-    fn from_index(i: u64) -> YearMonth {
-        YearMonth {
-            year: 2000 + (i / 12) as u16,
-            month: (i % 12) as u8 + 1,
-        }
-    }
-}
-
-impl std::fmt::Display for YearMonth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
-    }
-}
-
-/// Where one record falls in the cube. `state` is `None` when unknown; `referral_status` is `None`
-/// for rows that are not referrals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CubeKey {
-    /// The month.
-    pub month: YearMonth,
-    /// The state, when known.
-    pub state: Option<UsState>,
-    /// The case's form.
-    pub form: CaseForm,
-    /// The venue or industry.
-    pub typology: Typology,
-    /// How the contact came in.
-    pub channel: Channel,
-    /// Who reached out.
-    pub signaler_type: SignalerType,
-    /// The screening outcome.
-    pub outcome: Outcome,
-    /// The referral's status, for referral rows.
-    pub referral_status: Option<ReferralStatus>,
-}
-
-/// The measures kept per cell (signed, so that deltas can subtract).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Contacts (signals).
-    pub contacts: i64,
-    /// Substantive signals (contacts that are not non-substantive).
-    pub substantive: i64,
-    /// Cases.
-    pub cases: i64,
-    /// Potential victims.
-    pub victims: i64,
-    /// Referrals.
-    pub referrals: i64,
-}
-
-impl Counts {
-    /// Whether every measure is zero (such cells are dropped).
-    pub fn is_zero(&self) -> bool {
-        *self == Counts::default()
-    }
-}
-
-impl AddAssign for Counts {
-    fn add_assign(&mut self, o: Counts) {
-        self.contacts += o.contacts;
-        self.substantive += o.substantive;
-        self.cases += o.cases;
-        self.victims += o.victims;
-        self.referrals += o.referrals;
-    }
-}
-
-impl SubAssign for Counts {
-    fn sub_assign(&mut self, o: Counts) {
-        self.contacts -= o.contacts;
-        self.substantive -= o.substantive;
-        self.cases -= o.cases;
-        self.victims -= o.victims;
-        self.referrals -= o.referrals;
-    }
-}
-
-/// A dimension to group or filter by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A dimension the cells are keyed by, and questions group or filter by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dim {
-    /// Month.
+    /// `YYYY-MM`, UTC.
     Month,
-    /// State.
+    /// USPS state code.
     State,
-    /// Form.
+    /// Case form.
     Form,
-    /// Typology.
+    /// Venue or industry.
     Typology,
-    /// Channel.
+    /// Contact channel.
     Channel,
-    /// Signaler type.
+    /// Who reached out.
     SignalerType,
     /// Screening outcome.
     Outcome,
     /// Referral status.
     ReferralStatus,
+    /// Case status.
+    CaseStatus,
 }
 
 impl Dim {
-    /// Every dimension.
-    pub const ALL: [Dim; 8] = [
+    /// Every dimension, in column order (the order of [`Values`]).
+    pub const ALL: [Dim; 9] = [
         Dim::Month,
         Dim::State,
         Dim::Form,
@@ -141,9 +49,10 @@ impl Dim {
         Dim::SignalerType,
         Dim::Outcome,
         Dim::ReferralStatus,
+        Dim::CaseStatus,
     ];
 
-    /// The dimension's name, as fields are named (`signaler_type`).
+    /// The name used in queries and answers.
     pub fn name(self) -> &'static str {
         match self {
             Dim::Month => "month",
@@ -154,554 +63,699 @@ impl Dim {
             Dim::SignalerType => "signaler_type",
             Dim::Outcome => "outcome",
             Dim::ReferralStatus => "referral_status",
+            Dim::CaseStatus => "case_status",
         }
     }
 
-    /// Parses a dimension's name (`state`, `form`, `signaler_type`, …) as the CLI's `--group-by`.
-    pub fn parse(s: &str) -> Result<Dim, String> {
-        Dim::ALL
-            .into_iter()
-            .find(|d| d.name() == s.trim())
-            .ok_or_else(|| {
-                let all: Vec<&str> = Dim::ALL.iter().map(|d| d.name()).collect();
-                format!("unknown dimension `{s}`; allowed: {}", all.join(", "))
-            })
+    /// The dimension of a name.
+    pub fn parse(s: &str) -> Option<Dim> {
+        Dim::ALL.into_iter().find(|d| d.name() == s)
     }
 
-    /// (shift, bits) of the dimension in a packed key.
-    const fn field(self) -> (u32, u32) {
-        match self {
-            Dim::Month => (0, 12),
-            Dim::State => (12, 6),
-            Dim::Form => (18, 3),
-            Dim::Typology => (21, 5),
-            Dim::Channel => (26, 3),
-            Dim::SignalerType => (29, 4),
-            Dim::Outcome => (33, 3),
-            Dim::ReferralStatus => (36, 3),
-        }
-    }
-
-    fn mask(self) -> u64 {
-        let (s, b) = self.field();
-        ((1u64 << b) - 1) << s
-    }
-
-    fn get(self, packed: u64) -> u64 {
-        let (s, b) = self.field();
-        (packed >> s) & ((1u64 << b) - 1)
+    fn col(self) -> usize {
+        self as usize
     }
 }
 
-fn pos<T: Code + PartialEq>(v: T) -> u64 {
-    T::all().iter().position(|x| *x == v).unwrap_or(0) as u64
+/// A cell's value in each dimension, in [`Dim::ALL`] order; `""` is "not recorded" or "not keyed".
+pub type Values<'a> = [&'a str; 9];
+
+/// A metric of the cells and the dimensions its cells are keyed by (a contact has no form, a case no
+/// channel): grouping or filtering a metric by a dimension it lacks has no answer, and the metric is
+/// left out rather than shown unfiltered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    /// Its name.
+    pub name: &'static str,
+    /// The dimensions it is keyed by.
+    pub dims: &'static [Dim],
 }
 
-fn pack(k: &CubeKey) -> u64 {
-    let mut p = k.month.index();
-    p |= k.state.map_or(0, |s| pos(s) + 1) << 12;
-    p |= pos(k.form) << 18;
-    p |= pos(k.typology) << 21;
-    p |= pos(k.channel) << 26;
-    p |= pos(k.signaler_type) << 29;
-    p |= pos(k.outcome) << 33;
-    p |= k.referral_status.map_or(0, |s| pos(s) + 1) << 36;
-    p
-}
-
-/// One row of a query's answer: the grouped dimensions' values (the others are `None`) and the sums.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupRow {
-    /// Month, when grouped by it.
-    pub month: Option<YearMonth>,
-    /// State when grouped by it (`Some(None)`: unknown state).
-    pub state: Option<Option<UsState>>,
-    /// Form, when grouped by it.
-    pub form: Option<CaseForm>,
-    /// Typology, when grouped by it.
-    pub typology: Option<Typology>,
-    /// Channel, when grouped by it.
-    pub channel: Option<Channel>,
-    /// Signaler type, when grouped by it.
-    pub signaler_type: Option<SignalerType>,
-    /// Outcome, when grouped by it.
-    pub outcome: Option<Outcome>,
-    /// Referral status when grouped by it (`Some(None)`: not a referral row).
-    pub referral_status: Option<Option<ReferralStatus>>,
-    /// The sums.
-    pub counts: Counts,
-}
-
-impl GroupRow {
-    /// The code of a grouped dimension's value, for tables and CSV (`unknown`/`none` for absent).
-    pub fn code(&self, d: Dim) -> Option<String> {
-        Some(match d {
-            Dim::Month => self.month?.to_string(),
-            Dim::State => self.state?.map_or("unknown", |s| s.code()).to_owned(),
-            Dim::Form => self.form?.code().to_owned(),
-            Dim::Typology => self.typology?.code().to_owned(),
-            Dim::Channel => self.channel?.code().to_owned(),
-            Dim::SignalerType => self.signaler_type?.code().to_owned(),
-            Dim::Outcome => self.outcome?.code().to_owned(),
-            Dim::ReferralStatus => self
-                .referral_status?
-                .map_or("none", |s| s.code())
-                .to_owned(),
-        })
+impl Metric {
+    /// Whether its cells are keyed by `d`.
+    pub fn keyed_by(&self, d: Dim) -> bool {
+        self.dims.contains(&d)
     }
 }
 
-/// Which cells a query reads. Empty lists mean "all".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Filter {
-    /// First month included.
-    pub from: Option<YearMonth>,
-    /// Last month included.
-    pub to: Option<YearMonth>,
-    /// States included.
-    pub states: Vec<UsState>,
-    /// Forms included.
-    pub forms: Vec<CaseForm>,
+/// A dashboard question. Months are `YYYY-MM` (inclusive); codes are already validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Question {
+    /// First month.
+    pub from: Option<String>,
+    /// Last month.
+    pub to: Option<String>,
+    /// Only this state.
+    pub state: Option<String>,
+    /// Only this case form.
+    pub form: Option<String>,
+    /// One row per value of this dimension; one row of totals when `None`.
+    pub group_by: Option<Dim>,
 }
 
-/// The cube: packed key → counts, kept as two contiguous arrays (scanned by queries) with an index
-/// (used by updates).
-#[derive(Debug, Clone, Default)]
-pub struct Cube {
-    keys: Vec<u64>,
-    counts: Vec<Counts>,
-    index: HashMap<u64, usize>,
+impl Question {
+    /// Whether `m` can answer it: keyed by the grouping and by every filter asked.
+    pub fn applies_to(&self, m: &Metric) -> bool {
+        self.group_by.is_none_or(|d| m.keyed_by(d))
+            && (self.form.is_none() || m.keyed_by(Dim::Form))
+            && (self.state.is_none() || m.keyed_by(Dim::State))
+    }
 }
 
-impl PartialEq for Cube {
-    fn eq(&self, other: &Cube) -> bool {
-        self.len() == other.len()
-            && self
-                .keys
+/// The answer: for each metric that can answer the question, a count per group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The metrics answered, in schema order.
+    pub metrics: Vec<&'static str>,
+    /// The metrics left out because they are not keyed by the grouping or a filter.
+    pub not_applicable: Vec<&'static str>,
+    /// `(group value, one count per answered metric)`, in value order; `""` is "not recorded". Groups
+    /// where every count is zero are left out. Without grouping, one row keyed `""`.
+    pub rows: Vec<(String, Vec<i64>)>,
+}
+
+impl Answer {
+    /// One metric's count per group (groups where it is zero left out), or `None` when the metric did
+    /// not answer.
+    pub fn column(&self, metric: &str) -> Option<BTreeMap<String, i64>> {
+        let i = self.metrics.iter().position(|m| *m == metric)?;
+        Some(
+            self.rows
                 .iter()
-                .zip(&self.counts)
-                .all(|(k, c)| other.index.get(k).is_some_and(|&i| other.counts[i] == *c))
+                .filter(|(_, counts)| counts[i] != 0)
+                .map(|(k, counts)| (k.clone(), counts[i]))
+                .collect(),
+        )
+    }
+
+    /// One metric's total over every group (0 when it did not answer).
+    pub fn total(&self, metric: &str) -> i64 {
+        self.column(metric).map_or(0, |c| c.values().sum())
     }
 }
 
-impl Eq for Cube {}
+/// Sums per group value and answered metric, across cubes.
+type Sums = BTreeMap<String, Vec<i64>>;
+
+/// A hotline's rollup cells, dictionary-encoded: one column of small integers per dimension, the cells
+/// of each metric contiguous and sorted by their values (so in month order, and a cell is found by
+/// binary search). A dimension holds at most 65,535 distinct values (its codes, or months); cells are
+/// never stored with a zero count.
+#[derive(Debug, Clone)]
+pub struct Cube {
+    schema: &'static [Metric],
+    dicts: [Vec<String>; 9],
+    index: [HashMap<String, u16>; 9],
+    cols: [Vec<u16>; 9],
+    counts: Vec<i64>,
+    /// The cells of each metric of the schema, by its position.
+    metric_rows: Vec<Range<usize>>,
+}
 
 impl Cube {
-    /// An empty cube.
-    pub fn new() -> Cube {
-        Cube::default()
-    }
-
-    fn apply(&mut self, key: &CubeKey, delta: Counts, add: bool) {
-        let p = pack(key);
-        let i = match self.index.get(&p) {
-            Some(&i) => i,
-            None => {
-                self.keys.push(p);
-                self.counts.push(Counts::default());
-                self.index.insert(p, self.keys.len() - 1);
-                self.keys.len() - 1
-            }
-        };
-        if add {
-            self.counts[i] += delta;
-        } else {
-            self.counts[i] -= delta;
-        }
-        if self.counts[i].is_zero() {
-            self.index.remove(&p);
-            self.keys.swap_remove(i);
-            self.counts.swap_remove(i);
-            if i < self.keys.len() {
-                self.index.insert(self.keys[i], i);
-            }
+    /// An empty cube of the metrics of `schema`.
+    pub fn new(schema: &'static [Metric]) -> Cube {
+        Cube {
+            schema,
+            dicts: Default::default(),
+            index: Default::default(),
+            cols: Default::default(),
+            counts: Vec::new(),
+            metric_rows: vec![0..0; schema.len()],
         }
     }
 
-    /// Adds a delta to a cell (a new record, or the new side of an update).
-    pub fn add(&mut self, key: &CubeKey, delta: Counts) {
-        self.apply(key, delta, true);
+    /// The metrics it holds.
+    pub fn schema(&self) -> &'static [Metric] {
+        self.schema
     }
 
-    /// Subtracts a delta from a cell (a deleted record, or the old side of an update).
-    pub fn subtract(&mut self, key: &CubeKey, delta: Counts) {
-        self.apply(key, delta, false);
+    fn metric(&self, name: &str) -> Option<usize> {
+        self.schema.iter().position(|m| m.name == name)
     }
 
-    /// How many non-zero cells there are.
+    /// Appends the cells of one metric (all of them, in any order, each key once; zero counts are
+    /// skipped). Each metric is added once; a metric outside the schema is an error naming it.
+    pub fn add_metric<'a>(
+        &mut self,
+        metric: &str,
+        cells: impl IntoIterator<Item = (Values<'a>, i64)>,
+    ) -> Result<(), UnknownMetric> {
+        let m = self
+            .metric(metric)
+            .ok_or_else(|| UnknownMetric(metric.to_owned()))?;
+        self.add_metric_at(m, cells);
+        Ok(())
+    }
+
+    /// [`Cube::add_metric`] of the metric at position `m` of the schema.
+    fn add_metric_at<'a>(&mut self, m: usize, cells: impl IntoIterator<Item = (Values<'a>, i64)>) {
+        let start = self.counts.len();
+        let mut sorted = true;
+        let mut last: Option<[u16; 9]> = None;
+        for (values, n) in cells {
+            if n == 0 {
+                continue;
+            }
+            let mut codes = [0_u16; 9];
+            for d in Dim::ALL {
+                codes[d.col()] = self.code_for(d, values[d.col()]);
+                self.cols[d.col()].push(codes[d.col()]);
+            }
+            self.counts.push(n);
+            if let Some(prev) = last
+                && sorted
+            {
+                sorted = self.cmp_codes(&prev, &codes).is_le();
+            }
+            last = Some(codes);
+        }
+        let range = start..self.counts.len();
+        if !sorted {
+            self.sort(range.clone());
+        }
+        self.metric_rows[m] = range;
+    }
+
+    fn code_for(&mut self, d: Dim, value: &str) -> u16 {
+        let c = d.col();
+        if let Some(&code) = self.index[c].get(value) {
+            return code;
+        }
+        let code = u16::try_from(self.dicts[c].len()).unwrap_or(u16::MAX);
+        self.dicts[c].push(value.to_owned());
+        self.index[c].insert(value.to_owned(), code);
+        code
+    }
+
+    fn value(&self, d: Dim, code: u16) -> &str {
+        &self.dicts[d.col()][code as usize]
+    }
+
+    fn cmp_codes(&self, a: &[u16; 9], b: &[u16; 9]) -> std::cmp::Ordering {
+        Dim::ALL
+            .iter()
+            .map(|&d| self.value(d, a[d.col()]).cmp(self.value(d, b[d.col()])))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }
+
+    fn codes(&self, i: usize) -> [u16; 9] {
+        Dim::ALL.map(|d| self.cols[d.col()][i])
+    }
+
+    /// Sorts the cells of `range` by their values.
+    fn sort(&mut self, range: Range<usize>) {
+        let mut order: Vec<usize> = range.clone().collect();
+        order.sort_by(|&a, &b| self.cmp_codes(&self.codes(a), &self.codes(b)));
+        for col in self.cols.iter_mut() {
+            let sorted: Vec<u16> = order.iter().map(|&i| col[i]).collect();
+            col[range.clone()].copy_from_slice(&sorted);
+        }
+        let sorted: Vec<i64> = order.iter().map(|&i| self.counts[i]).collect();
+        self.counts[range].copy_from_slice(&sorted);
+    }
+
+    /// How many cells it holds.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.counts.len()
     }
 
-    /// Whether the cube is empty.
+    /// Whether it holds no cell.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.counts.is_empty()
     }
 
-    /// Every cell with its key, for the store to persist (order unspecified).
-    pub fn cells(&self) -> impl Iterator<Item = (CubeKey, Counts)> + '_ {
-        self.keys
-            .iter()
-            .zip(&self.counts)
-            .map(|(&p, &c)| (unpack(p), c))
-    }
-
-    /// Sums the cells that pass the filter, grouped by the given dimensions (none: one grand row),
-    /// sorted by the grouped values.
-    pub fn query(&self, filter: &Filter, group_by: &[Dim]) -> Vec<GroupRow> {
-        let mask: u64 = group_by.iter().fold(0, |m, d| m | d.mask());
-        let from = filter.from.map_or(0, |m| m.index());
-        let to = filter.to.map_or(u64::MAX, |m| m.index());
-        let states: u64 = filter
-            .states
-            .iter()
-            .fold(0, |acc, s| acc | 1u64 << (pos(*s) + 1));
-        let forms: u64 = filter.forms.iter().fold(0, |acc, f| acc | 1u64 << pos(*f));
-        let keep = |p: u64| {
-            let m = Dim::Month.get(p);
-            m >= from
-                && m <= to
-                && (states == 0 || states & (1 << Dim::State.get(p)) != 0)
-                && (forms == 0 || forms & (1 << Dim::Form.get(p)) != 0)
+    /// The count of one cell (0 when it holds none).
+    pub fn count(&self, metric: &str, values: &Values<'_>) -> i64 {
+        let Some(m) = self.metric(metric) else {
+            return 0;
         };
-        // Few groups (up to 2^16): a dense array indexed by the grouped fields, no hashing.
-        let bits: u32 = group_by.iter().map(|d| d.field().1).sum();
-        let mut groups: HashMap<u64, Counts> = HashMap::new();
-        if bits <= 16 {
-            let compact = |p: u64| {
-                let mut i = 0u64;
-                for d in group_by {
-                    i = (i << d.field().1) | d.get(p);
-                }
-                i as usize
-            };
-            let mut dense = vec![Counts::default(); 1 << bits];
-            let mut seen = vec![0u64; 1 << bits];
-            for (&p, c) in self.keys.iter().zip(&self.counts) {
-                if keep(p) {
-                    let i = compact(p);
-                    dense[i] += *c;
-                    seen[i] = p & mask;
-                }
-            }
-            for (i, c) in dense.into_iter().enumerate() {
-                if !c.is_zero() {
-                    groups.insert(seen[i], c);
-                }
-            }
-        } else {
-            for (&p, c) in self.keys.iter().zip(&self.counts) {
-                if keep(p) {
-                    *groups.entry(p & mask).or_default() += *c;
-                }
+        let range = self.metric_rows[m].clone();
+        let cell = |i: usize| Dim::ALL.map(|d| self.value(d, self.cols[d.col()][i]));
+        let (mut lo, mut hi) = (range.start, range.end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match cell(mid).cmp(values) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return self.counts[mid],
             }
         }
-        let mut rows: Vec<(u64, GroupRow)> = groups
-            .into_iter()
-            .map(|(p, counts)| {
-                let k = unpack(p);
-                let has = |d: Dim| group_by.contains(&d);
-                (
-                    p,
-                    GroupRow {
-                        month: has(Dim::Month).then_some(k.month),
-                        state: has(Dim::State).then_some(k.state),
-                        form: has(Dim::Form).then_some(k.form),
-                        typology: has(Dim::Typology).then_some(k.typology),
-                        channel: has(Dim::Channel).then_some(k.channel),
-                        signaler_type: has(Dim::SignalerType).then_some(k.signaler_type),
-                        outcome: has(Dim::Outcome).then_some(k.outcome),
-                        referral_status: has(Dim::ReferralStatus).then_some(k.referral_status),
-                        counts,
-                    },
-                )
-            })
-            .collect();
-        rows.sort_by_key(|(p, _)| *p);
-        rows.into_iter().map(|(_, r)| r).collect()
+        0
+    }
+
+    /// Every cell: its metric, values and count, each metric's in value order.
+    pub fn cells(&self) -> impl Iterator<Item = (&'static str, Values<'_>, i64)> + '_ {
+        (0..self.schema.len()).flat_map(move |m| {
+            self.metric_cells(m)
+                .map(move |(v, n)| (self.schema[m].name, v, n))
+        })
+    }
+
+    /// The cells of the metric at position `m` of the schema, in value order.
+    fn metric_cells(&self, m: usize) -> impl Iterator<Item = (Values<'_>, i64)> + '_ {
+        self.metric_rows[m].clone().map(move |i| {
+            (
+                Dim::ALL.map(|d| self.value(d, self.cols[d.col()][i])),
+                self.counts[i],
+            )
+        })
+    }
+
+    /// Answers a question with one scan of the answered metrics' cells.
+    pub fn answer(&self, q: &Question) -> Answer {
+        answer_from(self.schema, &[self], q, None)
+    }
+
+    /// Adds this cube's sums for `q` of the metrics at `metrics` (positions in the schema) into `sums`.
+    fn sum_into(&self, q: &Question, metrics: &[usize], sums: &mut Sums) {
+        let width = metrics.len();
+        let wanted = |d: Dim, v: &Option<String>| -> Option<Option<u16>> {
+            v.as_ref()
+                .map(|v| self.index[d.col()].get(v.as_str()).copied())
+        };
+        let state = wanted(Dim::State, &q.state);
+        let form = wanted(Dim::Form, &q.form);
+        // A filter value never seen matches nothing.
+        if matches!(state, Some(None)) || matches!(form, Some(None)) {
+            return;
+        }
+        let groups = q.group_by.map_or(1, |d| self.dicts[d.col()].len().max(1));
+        let mut acc = vec![0_i64; groups * width];
+        let month_col = &self.cols[Dim::Month.col()];
+        let state_col = &self.cols[Dim::State.col()];
+        let form_col = &self.cols[Dim::Form.col()];
+        let group_col = q.group_by.map(|d| &self.cols[d.col()]);
+        let month = |c: &u16| self.value(Dim::Month, *c);
+        for (mi, &m) in metrics.iter().enumerate() {
+            let range = self.metric_rows[m].clone();
+            // The metric's cells are in month order: scan only the months asked.
+            let cells = &month_col[range.clone()];
+            let lo = range.start
+                + q.from
+                    .as_deref()
+                    .map_or(0, |f| cells.partition_point(|c| month(c) < f));
+            let hi = range.start
+                + q.to
+                    .as_deref()
+                    .map_or(cells.len(), |t| cells.partition_point(|c| month(c) <= t));
+            for i in lo..hi.max(lo) {
+                if state.is_some_and(|s| Some(state_col[i]) != s)
+                    || form.is_some_and(|f| Some(form_col[i]) != f)
+                {
+                    continue;
+                }
+                let g = group_col.map_or(0, |c| c[i] as usize);
+                acc[g * width + mi] += self.counts[i];
+            }
+        }
+        for (g, counts) in acc.chunks(width.max(1)).enumerate() {
+            if width > 0 && counts.iter().all(|&n| n == 0) {
+                continue;
+            }
+            let key = q
+                .group_by
+                .map_or(String::new(), |d| self.dicts[d.col()][g].clone());
+            let row = sums.entry(key).or_insert_with(|| vec![0; width]);
+            for (r, n) in row.iter_mut().zip(counts) {
+                *r += n;
+            }
+        }
     }
 }
 
-fn unpack(p: u64) -> CubeKey {
-    fn nth<T: Code>(i: u64) -> T {
-        T::all()[i as usize]
+/// Answers `q` from the sum of several cubes of one schema, of every metric or `only` those named.
+fn answer_from(
+    schema: &'static [Metric],
+    cubes: &[&Cube],
+    q: &Question,
+    only: Option<&[&str]>,
+) -> Answer {
+    let asked = |m: usize| only.is_none_or(|names| names.contains(&schema[m].name));
+    let (answered, left_out): (Vec<usize>, Vec<usize>) = (0..schema.len())
+        .filter(|&m| asked(m))
+        .partition(|&m| q.applies_to(&schema[m]));
+    let mut sums = Sums::new();
+    for cube in cubes {
+        cube.sum_into(q, &answered, &mut sums);
     }
-    let state = Dim::State.get(p);
-    let rs = Dim::ReferralStatus.get(p);
-    CubeKey {
-        month: YearMonth::from_index(Dim::Month.get(p)),
-        state: (state > 0).then(|| nth(state - 1)),
-        form: nth(Dim::Form.get(p)),
-        typology: nth(Dim::Typology.get(p)),
-        channel: nth(Dim::Channel.get(p)),
-        signaler_type: nth(Dim::SignalerType.get(p)),
-        outcome: nth(Dim::Outcome.get(p)),
-        referral_status: (rs > 0).then(|| nth(rs - 1)),
+    sums.retain(|_, counts| counts.iter().any(|&n| n != 0));
+    if q.group_by.is_none() {
+        sums.entry(String::new())
+            .or_insert_with(|| vec![0; answered.len()]);
+    }
+    Answer {
+        metrics: answered.iter().map(|&m| schema[m].name).collect(),
+        not_applicable: left_out.iter().map(|&m| schema[m].name).collect(),
+        rows: sums.into_iter().collect(),
+    }
+}
+
+/// A cell's metric is not in the cube's schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rollup metric `{0}`")]
+pub struct UnknownMetric(pub String);
+
+/// A hotline's figures at one rollup version: a base cube and the changes since it was built (each
+/// changed cell's count now minus its count in the base).
+#[derive(Debug, Clone)]
+pub struct Figures {
+    version: i64,
+    base: Arc<Cube>,
+    changes: Cube,
+}
+
+impl Figures {
+    /// The figures of a cube built from every cell at `version`.
+    pub fn new(base: Cube, version: i64) -> Figures {
+        let changes = Cube::new(base.schema);
+        Figures {
+            version,
+            base: Arc::new(base),
+            changes,
+        }
+    }
+
+    /// The rollup version they are current at.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// How many cells differ from the base (what [`Figures::compacted`] would fold in).
+    pub fn pending(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Answers a question: one scan of the base's cells and one of the changes'.
+    pub fn answer(&self, q: &Question) -> Answer {
+        answer_from(self.base.schema, &[&self.base, &self.changes], q, None)
+    }
+
+    /// Answers a question of the named metrics only (scanning only theirs); other names are ignored.
+    pub fn answer_only(&self, q: &Question, metrics: &[&str]) -> Answer {
+        answer_from(
+            self.base.schema,
+            &[&self.base, &self.changes],
+            q,
+            Some(metrics),
+        )
+    }
+
+    /// The figures at `version`, given every cell that changed since these were current with its count
+    /// now (0: the cell is gone). The base is shared; only the changes are rebuilt.
+    pub fn updated<'a>(
+        &'a self,
+        version: i64,
+        cells: impl IntoIterator<Item = (&'a str, Values<'a>, i64)>,
+    ) -> Result<Figures, UnknownMetric> {
+        let schema = self.base.schema;
+        let mut diff: BTreeMap<(usize, Values<'a>), i64> = BTreeMap::new();
+        for m in 0..schema.len() {
+            for (values, n) in self.changes.metric_cells(m) {
+                diff.insert((m, values), n);
+            }
+        }
+        for (metric, values, now) in cells {
+            let m = self
+                .base
+                .metric(metric)
+                .ok_or_else(|| UnknownMetric(metric.to_owned()))?;
+            diff.insert((m, values), now - self.base.count(metric, &values));
+        }
+        let mut changes = Cube::new(schema);
+        for m in 0..schema.len() {
+            changes.add_metric_at(
+                m,
+                diff.range((m, [""; 9])..)
+                    .take_while(|((dm, _), _)| *dm == m)
+                    .map(|((_, values), n)| (*values, *n)),
+            );
+        }
+        Ok(Figures {
+            version: version.max(self.version),
+            base: self.base.clone(),
+            changes,
+        })
+    }
+
+    /// The same figures with the changes folded into a new base (a merge of sorted cells, in memory).
+    pub fn compacted(&self) -> Figures {
+        let schema = self.base.schema;
+        let mut base = Cube::new(schema);
+        for m in 0..schema.len() {
+            let mut old = self.base.metric_cells(m).peekable();
+            let mut new = self.changes.metric_cells(m).peekable();
+            let merged = std::iter::from_fn(|| match (old.peek(), new.peek()) {
+                (None, None) => None,
+                (Some(_), None) => old.next(),
+                (None, Some(_)) => new.next(),
+                (Some((a, _)), Some((b, _))) => match a.cmp(b) {
+                    std::cmp::Ordering::Less => old.next(),
+                    std::cmp::Ordering::Greater => new.next(),
+                    std::cmp::Ordering::Equal => {
+                        let (v, a) = old.next()?;
+                        let (_, b) = new.next()?;
+                        Some((v, a + b))
+                    }
+                },
+            });
+            base.add_metric_at(m, merged);
+        }
+        Figures::new(base, self.version)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
-    fn key_strategy() -> impl Strategy<Value = CubeKey> {
-        (
-            0u64..300,
-            0usize..=UsState::ALL.len(),
-            0usize..CaseForm::ALL.len(),
-            0usize..Typology::ALL.len(),
-            0usize..Channel::ALL.len(),
-            0usize..SignalerType::ALL.len(),
-            0usize..Outcome::ALL.len(),
-            0usize..=ReferralStatus::ALL.len(),
-        )
-            .prop_map(|(m, s, f, t, c, g, o, r)| CubeKey {
-                month: YearMonth::from_index(m),
-                state: (s > 0).then(|| UsState::ALL[s - 1]),
-                form: CaseForm::ALL[f],
-                typology: Typology::ALL[t],
-                channel: Channel::ALL[c],
-                signaler_type: SignalerType::ALL[g],
-                outcome: Outcome::ALL[o],
-                referral_status: (r > 0).then(|| ReferralStatus::ALL[r - 1]),
-            })
+    use Dim::*;
+    const SCHEMA: &[Metric] = &[
+        Metric {
+            name: "contacts",
+            dims: &[Month, State, Channel, SignalerType, Outcome],
+        },
+        Metric {
+            name: "cases",
+            dims: &[Month, State, Form, Typology, CaseStatus],
+        },
+        Metric {
+            name: "referrals",
+            dims: &[Month, State, Form, ReferralStatus],
+        },
+    ];
+
+    type Cells = BTreeMap<(&'static str, Values<'static>), i64>;
+
+    fn pick<'a>(r: &mut StdRng, xs: &[&'a str]) -> &'a str {
+        xs[r.random_range(0..xs.len())]
     }
 
-    proptest! {
-        #[test]
-        fn every_key_survives_packing(k in key_strategy()) {
-            prop_assert_eq!(unpack(pack(&k)), k);
-        }
-
-        #[test]
-        fn a_query_equals_a_scan_of_the_records(
-            records in prop::collection::vec((key_strategy(), 1i64..4), 1..200),
-            deleted in prop::collection::vec(any::<bool>(), 200),
-            group in prop::sample::subsequence(Dim::ALL.to_vec(), 0..4),
-            from in 0u64..300,
-            span in 0u64..300,
-            states in prop::sample::subsequence(UsState::ALL.to_vec(), 0..3),
-        ) {
-            let mut cube = Cube::new();
-            let count = |n: i64| Counts { contacts: n, substantive: n - 1, cases: 1, victims: n, referrals: 0 };
-            for (k, n) in &records { cube.add(k, count(*n)); }
-            for ((k, n), d) in records.iter().zip(&deleted) { if *d { cube.subtract(k, count(*n)); } }
-            let filter = Filter {
-                from: Some(YearMonth::from_index(from)),
-                to: Some(YearMonth::from_index(from + span)),
-                states: states.clone(),
-                forms: vec![],
+    /// A random cell key shaped like the store's: each metric keyed only by its own dimensions.
+    fn key(r: &mut StdRng) -> (&'static str, Values<'static>) {
+        let metric = &SCHEMA[r.random_range(0..SCHEMA.len())];
+        let mut v = [""; 9];
+        for d in metric.dims {
+            v[d.col()] = match d {
+                Month => pick(r, &["2024-01", "2024-02", "2024-11", "2025-03", "2026-07"]),
+                State => pick(r, &["TX", "CA", "NY", ""]),
+                Form => pick(r, &["sex", "labor", "not_specified"]),
+                _ => pick(r, &["a", "b", "c", ""]),
             };
-            let got = cube.query(&filter, &group);
-            // The same answer by brute force over the surviving records.
-            let mut want: HashMap<Vec<Option<String>>, Counts> = HashMap::new();
-            for ((k, n), d) in records.iter().zip(&deleted) {
-                let m = k.month.index();
-                if *d || m < from || m > from + span { continue; }
-                if !states.is_empty() && !k.state.is_some_and(|s| states.contains(&s)) { continue; }
-                let row = GroupRow { month: Some(k.month), state: Some(k.state), form: Some(k.form), typology: Some(k.typology), channel: Some(k.channel), signaler_type: Some(k.signaler_type), outcome: Some(k.outcome), referral_status: Some(k.referral_status), counts: Counts::default() };
-                let gk: Vec<Option<String>> = group.iter().map(|d| row.code(*d)).collect();
-                *want.entry(gk).or_default() += count(*n);
+        }
+        (metric.name, v)
+    }
+
+    fn cells(seed: u64, n: usize) -> Cells {
+        let mut r = StdRng::seed_from_u64(seed);
+        let mut out = Cells::new();
+        for _ in 0..n {
+            *out.entry(key(&mut r)).or_insert(0) += r.random_range(1..5_i64);
+        }
+        out
+    }
+
+    /// A cube of the cells, each metric's given in a shuffled order.
+    fn cube_of(cells: &Cells, seed: u64) -> Cube {
+        let mut r = StdRng::seed_from_u64(seed);
+        let mut cube = Cube::new(SCHEMA);
+        for m in SCHEMA {
+            let mut these: Vec<(Values<'_>, i64)> = cells
+                .iter()
+                .filter(|((metric, _), _)| *metric == m.name)
+                .map(|((_, v), n)| (*v, *n))
+                .collect();
+            for i in (1..these.len()).rev() {
+                these.swap(i, r.random_range(0..=i));
             }
-            want.retain(|_, c| !c.is_zero());
-            let got: HashMap<Vec<Option<String>>, Counts> = got.iter().filter(|r| !r.counts.is_zero()).map(|r| (group.iter().map(|d| r.code(*d)).collect(), r.counts)).collect();
-            prop_assert_eq!(got, want);
+            cube.add_metric(m.name, these).unwrap();
+        }
+        cube
+    }
+
+    fn question(r: &mut StdRng) -> Question {
+        let some = |r: &mut StdRng, xs: &[&str]| r.random_bool(0.5).then(|| pick(r, xs).to_owned());
+        Question {
+            from: some(r, &["2024-01", "2024-02", "2024-06", "2026-01"]),
+            to: some(r, &["2024-01", "2024-11", "2025-03"]),
+            state: some(r, &["TX", "CA", "", "WY"]),
+            form: some(r, &["sex", "labor", "both"]),
+            group_by: r
+                .random_bool(0.8)
+                .then(|| Dim::ALL[r.random_range(0..Dim::ALL.len())]),
+        }
+    }
+
+    /// The same question answered by summing the cells one by one.
+    fn naive(cells: &Cells, q: &Question, metrics: &[&str]) -> Vec<(String, Vec<i64>)> {
+        let mut rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for ((metric, v), n) in cells {
+            let Some(mi) = metrics.iter().position(|m| m == metric) else {
+                continue;
+            };
+            let ok = q.from.as_deref().is_none_or(|f| v[0] >= f)
+                && q.to.as_deref().is_none_or(|t| v[0] <= t)
+                && q.state.as_deref().is_none_or(|s| v[1] == s)
+                && q.form.as_deref().is_none_or(|f| v[2] == f);
+            if ok {
+                let g = q.group_by.map_or(String::new(), |d| v[d.col()].to_owned());
+                rows.entry(g).or_insert_with(|| vec![0; metrics.len()])[mi] += n;
+            }
+        }
+        rows.retain(|_, v| v.iter().any(|&n| n != 0));
+        if q.group_by.is_none() {
+            rows.entry(String::new())
+                .or_insert_with(|| vec![0; metrics.len()]);
+        }
+        rows.into_iter().collect()
+    }
+
+    #[test]
+    fn every_answer_equals_summing_the_cells_one_by_one() {
+        let cells = cells(11, 3000);
+        let cube = cube_of(&cells, 1);
+        assert_eq!(cube.len(), cells.len());
+        let mut r = StdRng::seed_from_u64(5);
+        for _ in 0..400 {
+            let q = question(&mut r);
+            let a = cube.answer(&q);
+            assert_eq!(a.rows, naive(&cells, &q, &a.metrics), "{q:?}");
+            assert_eq!(a.metrics.len() + a.not_applicable.len(), SCHEMA.len());
         }
     }
 
     #[test]
-    fn adding_then_subtracting_leaves_an_empty_cube() {
-        let k = CubeKey {
-            month: YearMonth::new(2026, 3).unwrap(),
-            state: Some(UsState::Tx),
-            form: CaseForm::Labor,
-            typology: Typology::Construction,
-            channel: Channel::Sms,
-            signaler_type: SignalerType::VictimSurvivor,
-            outcome: Outcome::LikelyTrafficking,
-            referral_status: None,
-        };
-        let c = Counts {
-            contacts: 2,
-            substantive: 2,
-            cases: 1,
-            victims: 3,
-            referrals: 0,
-        };
-        let mut cube = Cube::new();
-        cube.add(&k, c);
-        assert_eq!(cube.query(&Filter::default(), &[])[0].counts, c);
-        cube.subtract(&k, c);
-        assert!(cube.is_empty());
-        assert!(Dim::parse("signaler_type").is_ok());
+    fn every_cell_is_found_by_its_values_and_an_absent_one_counts_zero() {
+        let cells = cells(4, 800);
+        let cube = cube_of(&cells, 2);
+        for ((metric, v), n) in &cells {
+            assert_eq!(cube.count(metric, v), *n, "{metric} {v:?}");
+        }
         assert_eq!(
-            Dim::parse("venue").unwrap_err(),
-            "unknown dimension `venue`; allowed: month, state, form, typology, channel, signaler_type, outcome, referral_status"
+            cube.count("cases", &["1999-01", "", "", "", "", "", "", "", ""]),
+            0
         );
+        assert_eq!(cube.count("no_such_metric", &[""; 9]), 0);
+        assert_eq!(cube.cells().count(), cells.len());
     }
-}
 
-/// Which measure of [`Counts`] a table shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Measure {
-    /// Contacts.
-    Contacts,
-    /// Substantive signals.
-    Substantive,
-    /// Cases.
-    Cases,
-    /// Potential victims.
-    Victims,
-    /// Referrals.
-    Referrals,
-}
-
-impl Measure {
-    /// The measure's value in a row (negative sums, which only a corrupt cube has, count as 0).
-    pub fn of(self, c: &Counts) -> u64 {
-        let v = match self {
-            Measure::Contacts => c.contacts,
-            Measure::Substantive => c.substantive,
-            Measure::Cases => c.cases,
-            Measure::Victims => c.victims,
-            Measure::Referrals => c.referrals,
-        };
-        v.max(0) as u64
-    }
-}
-
-impl Cube {
-    /// A gate table of one measure by one dimension (`cols` `None`) or two, over the filtered cells,
-    /// with every category that occurs (zeros included in two-way tables), ready for
-    /// [`crate::gate::publish`]. `universe` names what is counted; tables with the same universe
-    /// share totals in a release, so use one universe per (measure, filter).
-    pub fn table(
-        &self,
-        id: &str,
-        universe: &str,
-        filter: &Filter,
-        measure: Measure,
-        rows: Dim,
-        cols: Option<Dim>,
-    ) -> crate::gate::Table {
-        use crate::gate::{Dimension, Table};
-        let group: Vec<Dim> = std::iter::once(rows).chain(cols).collect();
-        let found = self.query(filter, &group);
-        let name = |d: Dim| d.name();
-        let mut row_labels: Vec<String> = Vec::new();
-        let mut col_labels: Vec<String> = Vec::new();
-        for r in &found {
-            let rl = r.code(rows).unwrap_or_default();
-            if !row_labels.contains(&rl) {
-                row_labels.push(rl);
-            }
-            if let Some(cd) = cols {
-                let cl = r.code(cd).unwrap_or_default();
-                if !col_labels.contains(&cl) {
-                    col_labels.push(cl);
+    #[test]
+    fn figures_updated_write_by_write_answer_as_a_cube_rebuilt_from_the_final_cells() {
+        let mut r = StdRng::seed_from_u64(9);
+        let mut now = cells(21, 600);
+        let mut figures = Figures::new(cube_of(&now, 3), 1);
+        for version in 2..120 {
+            // A write: a few cells move up or down, some to zero, some new.
+            let mut changed = Cells::new();
+            for _ in 0..r.random_range(1..8) {
+                let k = key(&mut r);
+                let n = now.get(&k).copied().unwrap_or(0);
+                let m = if r.random_bool(0.3) {
+                    0
+                } else {
+                    (n + r.random_range(-2..4_i64)).max(0)
+                };
+                changed.insert(k, m);
+                if m == 0 {
+                    now.remove(&k);
+                } else {
+                    now.insert(k, m);
                 }
             }
+            figures = figures
+                .updated(version, changed.iter().map(|((m, v), n)| (*m, *v, *n)))
+                .unwrap();
+            if version % 40 == 0 {
+                let before = figures.pending();
+                figures = figures.compacted();
+                assert!(before > 0 && figures.pending() == 0);
+            }
+            // The same change applied twice changes nothing.
+            let again = figures
+                .updated(version, changed.iter().map(|((m, v), n)| (*m, *v, *n)))
+                .unwrap();
+            let rebuilt = cube_of(&now, version as u64);
+            for _ in 0..20 {
+                let q = question(&mut r);
+                let want = rebuilt.answer(&q);
+                assert_eq!(figures.answer(&q), want, "version {version}: {q:?}");
+                assert_eq!(again.answer(&q), want, "version {version} twice: {q:?}");
+            }
+            assert_eq!(figures.version(), version);
         }
-        let width = if cols.is_some() { col_labels.len() } else { 1 };
-        let mut cells = vec![vec![0u64; width]; row_labels.len()];
-        for r in &found {
-            let ri = row_labels
-                .iter()
-                .position(|l| Some(l) == r.code(rows).as_ref())
-                .unwrap_or(0);
-            let ci = cols.map_or(0, |cd| {
-                col_labels
-                    .iter()
-                    .position(|l| Some(l) == r.code(cd).as_ref())
-                    .unwrap_or(0)
-            });
-            cells[ri][ci] += measure.of(&r.counts);
-        }
-        Table {
-            id: id.to_owned(),
-            universe: universe.to_owned(),
-            rows: Dimension::new(name(rows), row_labels),
-            cols: cols.map(|cd| Dimension::new(name(cd), col_labels)),
-            cells,
+        let compacted = figures.compacted();
+        assert_eq!(compacted.base.len(), now.len());
+        for ((metric, v), n) in &now {
+            assert_eq!(compacted.base.count(metric, v), *n);
         }
     }
-}
-
-#[cfg(test)]
-mod table_tests {
-    use super::*;
 
     #[test]
-    fn a_cube_table_goes_through_the_gate_with_shared_totals() {
-        let mut cube = Cube::new();
-        let base = CubeKey {
-            month: YearMonth::new(2026, 1).unwrap(),
-            state: Some(UsState::Tx),
-            form: CaseForm::Sex,
-            typology: Typology::EscortServices,
-            channel: Channel::Phone,
-            signaler_type: SignalerType::Anonymous,
-            outcome: Outcome::LikelyTrafficking,
-            referral_status: None,
-        };
-        let one = Counts {
-            cases: 1,
-            ..Counts::default()
-        };
-        for (state, form, n) in [
-            (UsState::Tx, CaseForm::Sex, 9),
-            (UsState::Tx, CaseForm::Labor, 1),
-            (UsState::Ca, CaseForm::Sex, 7),
-            (UsState::Ca, CaseForm::Labor, 8),
-            (UsState::Ny, CaseForm::Labor, 6),
-        ] {
-            for _ in 0..n {
-                cube.add(
-                    &CubeKey {
-                        state: Some(state),
-                        form,
-                        ..base
-                    },
-                    one,
-                );
-            }
-        }
-        let f = Filter::default();
-        let by_form = cube.table(
-            "by_form",
-            "cases",
-            &f,
-            Measure::Cases,
-            Dim::State,
-            Some(Dim::Form),
-        );
-        let by_state = cube.table("by_state", "cases", &f, Measure::Cases, Dim::State, None);
-        assert_eq!(by_form.cells.iter().flatten().sum::<u64>(), 31);
-        let release = crate::gate::publish(&[by_form, by_state], &Default::default()).unwrap();
-        assert!(
-            crate::gate::attack(&release)
-                .breaches(&release.config)
-                .is_empty()
-        );
-        let tx = release.tables[0]
-            .rows
-            .labels
-            .iter()
-            .position(|l| l == "TX")
-            .unwrap();
-        let labor = release.tables[0]
-            .cols
-            .as_ref()
-            .unwrap()
-            .labels
-            .iter()
-            .position(|l| l == "labor")
-            .unwrap();
+    fn a_metric_without_the_asked_dimension_is_left_out_not_shown_unfiltered() {
+        let cube = cube_of(&cells(3, 500), 4);
+        let by_form = cube.answer(&Question {
+            form: Some("labor".into()),
+            ..Question::default()
+        });
+        assert_eq!(by_form.not_applicable, vec!["contacts"]);
+        assert_eq!(by_form.metrics, vec!["cases", "referrals"]);
+        let by_channel = cube.answer(&Question {
+            group_by: Some(Dim::Channel),
+            ..Question::default()
+        });
+        assert_eq!(by_channel.metrics, vec!["contacts"]);
+        let figures = Figures::new(cube.clone(), 1);
+        let cases_only = figures.answer_only(&Question::default(), &["cases"]);
+        assert_eq!(cases_only.metrics, vec!["cases"]);
+        assert!(cases_only.not_applicable.is_empty());
         assert_eq!(
-            release.tables[0].cells[tx][labor],
-            crate::gate::Cell::FewerThan(3)
+            cases_only.total("cases"),
+            cube.answer(&Question::default()).total("cases")
         );
+        assert_eq!(by_channel.column("cases"), None);
+        assert_eq!(
+            by_channel.total("contacts"),
+            by_channel.column("contacts").unwrap().values().sum::<i64>()
+        );
+    }
+
+    #[test]
+    fn an_empty_cube_answers_zero_and_a_cell_outside_the_schema_is_refused() {
+        let a = Cube::new(SCHEMA).answer(&Question::default());
+        assert_eq!(a.rows, vec![(String::new(), vec![0; SCHEMA.len()])]);
+        let a = Cube::new(SCHEMA).answer(&Question {
+            group_by: Some(Dim::State),
+            ..Question::default()
+        });
+        assert!(a.rows.is_empty());
+        let err = Cube::new(SCHEMA)
+            .add_metric("victims", [([""; 9], 1)])
+            .unwrap_err();
+        assert_eq!(err.to_string(), "unknown rollup metric `victims`");
+        let figures = Figures::new(Cube::new(SCHEMA), 1);
+        assert!(figures.updated(2, [("victims", [""; 9], 1)]).is_err());
     }
 }

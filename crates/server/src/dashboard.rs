@@ -1,478 +1,396 @@
-//! The dashboard's figures, held in memory per hotline.
+//! Each hotline's dashboard figures ([`lantern_insights::cube`]), read from the store's rollups and kept
+//! current without ever making a question wait on the database for more than a moment.
 //!
-//! Every write keeps the store's rollup cells current and moves the hotline's rollup version in the same
-//! transaction ([`lantern_store::RollupStore::rollup_version`]). A dashboard question ("cases by state in
-//! 2025, labor only") is answered from a dictionary-encoded copy of the hotline's cells ([`Cube`]): one
-//! primary-key read to learn that the copy is still current, then one scan of the asked metrics' cells
-//! with integer comparisons. The copy is rebuilt, one metric at a time, when the version has moved,
-//! whichever server made the change.
+//! Every write keeps the store's rollup cells current, moves the hotline's rollup version and stamps the
+//! cells it changed with it, in its own transaction. A question costs one primary-key read of the
+//! version: when the figures held are at it, they answer. When a write moved it, whichever server made
+//! the write, a refresh in the background reads only the cells moved since the figures' version
+//! ([`lantern_store::RollupStore::rollup_changes`], usually a handful) and applies them; the question
+//! waits for it at most [`DashboardCache::FRESH_WAIT`], then is answered from the figures held, which say
+//! the version they are at. Only a rebuild, a bulk load, or more than [`CHANGES_LIMIT`] changed cells
+//! make the refresh read every cell again, still in the background. The one question that waits for a
+//! whole read is the first about a hotline since the server started: there is nothing to serve before it.
 //!
 //! Only counts are held here, never a record.
 
+use anyhow::Context as _;
+use lantern_insights::cube::{Cube, Dim, Figures, Metric};
 use lantern_store::rollups::{
     METRIC_CASE_TYPOLOGIES, METRIC_CASES, METRIC_CONTACTS, METRIC_POTENTIAL_VICTIMS,
-    METRIC_REFERRALS, METRIC_SUBSTANTIVE, METRICS,
+    METRIC_REFERRALS, METRIC_SUBSTANTIVE,
 };
-use lantern_store::{CellKey, RollupFilter, Store, StoreError};
-use std::collections::{BTreeMap, HashMap};
+use lantern_store::{CellKey, RollupChanges, RollupFilter, Store};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
 
-/// A dimension the dashboard groups or filters by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dim {
-    /// `YYYY-MM`, UTC.
-    Month,
-    /// USPS state code.
-    State,
-    /// Case form.
-    Form,
-    /// Venue or industry.
-    Typology,
-    /// Contact channel.
-    Channel,
-    /// Who reached out.
-    SignalerType,
-    /// Screening outcome.
-    Outcome,
-    /// Referral status.
-    ReferralStatus,
-    /// Case status.
-    CaseStatus,
-}
-
-impl Dim {
-    /// Every dimension, in column order.
-    pub const ALL: [Dim; 9] = [
-        Dim::Month,
-        Dim::State,
-        Dim::Form,
-        Dim::Typology,
-        Dim::Channel,
-        Dim::SignalerType,
-        Dim::Outcome,
-        Dim::ReferralStatus,
-        Dim::CaseStatus,
-    ];
-
-    /// The name used in queries and answers.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dim::Month => "month",
-            Dim::State => "state",
-            Dim::Form => "form",
-            Dim::Typology => "typology",
-            Dim::Channel => "channel",
-            Dim::SignalerType => "signaler_type",
-            Dim::Outcome => "outcome",
-            Dim::ReferralStatus => "referral_status",
-            Dim::CaseStatus => "case_status",
-        }
-    }
-
-    /// The dimension of a name.
-    pub fn parse(s: &str) -> Option<Dim> {
-        Dim::ALL.into_iter().find(|d| d.name() == s)
-    }
-
-    fn col(self) -> usize {
-        self as usize
-    }
-
-    fn of(self, k: &CellKey) -> &str {
-        match self {
-            Dim::Month => &k.month,
-            Dim::State => &k.state,
-            Dim::Form => &k.form,
-            Dim::Typology => &k.typology,
-            Dim::Channel => &k.channel,
-            Dim::SignalerType => &k.signaler_type,
-            Dim::Outcome => &k.outcome,
-            Dim::ReferralStatus => &k.referral_status,
-            Dim::CaseStatus => &k.case_status,
-        }
-    }
-}
-
-/// Whether `metric`'s cells are keyed by `d` (see `lantern_store::rollups`): a contact has no form until
-/// it joins a case, a case no channel, so grouping or filtering a metric by a dimension it lacks has no
-/// answer, and the metric is left out rather than shown unfiltered.
-pub fn keyed_by(metric: &str, d: Dim) -> bool {
+/// The store's rollup metrics (`lantern_store::rollups`) and the dimensions each is keyed by.
+pub const SCHEMA: &[Metric] = {
     use Dim::*;
-    match metric {
-        m if m == METRIC_CONTACTS || m == METRIC_SUBSTANTIVE => {
-            matches!(d, Month | State | Channel | SignalerType | Outcome)
-        }
-        m if m == METRIC_CASES || m == METRIC_POTENTIAL_VICTIMS || m == METRIC_CASE_TYPOLOGIES => {
-            matches!(d, Month | State | Form | Typology | CaseStatus)
-        }
-        m if m == METRIC_REFERRALS => matches!(d, Month | State | Form | ReferralStatus),
-        _ => false,
+    const CASE: &[Dim] = &[Month, State, Form, Typology, CaseStatus];
+    &[
+        Metric {
+            name: METRIC_CONTACTS,
+            dims: &[Month, State, Channel, SignalerType, Outcome],
+        },
+        Metric {
+            name: METRIC_SUBSTANTIVE,
+            dims: &[Month, State, Channel, SignalerType, Outcome],
+        },
+        Metric {
+            name: METRIC_CASES,
+            dims: CASE,
+        },
+        Metric {
+            name: METRIC_CASE_TYPOLOGIES,
+            dims: CASE,
+        },
+        Metric {
+            name: METRIC_POTENTIAL_VICTIMS,
+            dims: CASE,
+        },
+        Metric {
+            name: METRIC_REFERRALS,
+            dims: &[Month, State, Form, ReferralStatus],
+        },
+    ]
+};
+
+/// The schema's metric of a name.
+pub fn metric(name: &str) -> Option<&'static Metric> {
+    SCHEMA.iter().find(|m| m.name == name)
+}
+
+/// More changed cells than this are read whole instead (a bulk import, say).
+pub const CHANGES_LIMIT: usize = 20_000;
+
+/// Changes past this many cells are folded into a new base cube (in memory, off the request path), so
+/// that answering them stays a small part of a question.
+const COMPACT_AT: usize = 8_192;
+
+/// A cell's values in the cube's dimension order.
+fn values(k: &CellKey) -> [&str; 9] {
+    [
+        &k.month,
+        &k.state,
+        &k.form,
+        &k.typology,
+        &k.channel,
+        &k.signaler_type,
+        &k.outcome,
+        &k.referral_status,
+        &k.case_status,
+    ]
+}
+
+/// Figures answered with, and the hotline's rollup version when the question was asked: the figures
+/// are behind it when a refresh has not caught up yet.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The figures.
+    pub figures: Arc<Figures>,
+    /// The hotline's rollup version read for this question.
+    pub latest: i64,
+}
+
+impl Served {
+    /// Whether the figures are behind the latest version.
+    pub fn stale(&self) -> bool {
+        self.figures.version() < self.latest
     }
 }
 
-/// A dashboard question. Months are `YYYY-MM` (inclusive); codes are already validated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Question {
-    /// First month.
-    pub from: Option<String>,
-    /// Last month.
-    pub to: Option<String>,
-    /// Only this state.
-    pub state: Option<String>,
-    /// Only this case form.
-    pub form: Option<String>,
-    /// One row per value of this dimension; one row of totals when `None`.
-    pub group_by: Option<Dim>,
-}
-
-/// The answer: for each metric that can answer the question, a count per group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    /// The metrics answered, in [`METRICS`] order.
-    pub metrics: Vec<&'static str>,
-    /// The metrics left out because they are not keyed by the grouping or a filter.
-    pub not_applicable: Vec<&'static str>,
-    /// `(group value, one count per answered metric)`, in value order; `""` is "not recorded". Groups
-    /// where every count is zero are left out. Without grouping, one row keyed `""`.
-    pub rows: Vec<(String, Vec<i64>)>,
-}
-
-/// A hotline's rollup cells, dictionary-encoded: one column of small integers per dimension, and the
-/// cells of each metric contiguous.
-#[derive(Debug, Default)]
-pub struct Cube {
-    dicts: [Vec<String>; 9],
-    index: [HashMap<String, u16>; 9],
-    cols: [Vec<u16>; 9],
-    counts: Vec<i64>,
-    metric_rows: Vec<(&'static str, std::ops::Range<usize>)>,
-}
-
-impl Cube {
-    /// An empty cube.
-    pub fn new() -> Cube {
-        Cube::default()
-    }
-
-    /// Appends the cells of one metric (all of them, in any order). Each metric is added once. Its cells
-    /// are kept in month order, so that a question about some months scans only those.
-    pub fn add_metric<'a>(
-        &mut self,
-        metric: &'static str,
-        cells: impl IntoIterator<Item = (&'a CellKey, i64)>,
-    ) {
-        let start = self.counts.len();
-        let mut cells: Vec<(&CellKey, i64)> = cells.into_iter().collect();
-        if !cells.is_sorted_by(|a, b| a.0.month <= b.0.month) {
-            cells.sort_by(|a, b| a.0.month.cmp(&b.0.month));
-        }
-        for (key, n) in cells {
-            for d in Dim::ALL {
-                let code = self.code_for(d, d.of(key));
-                self.cols[d.col()].push(code);
-            }
-            self.counts.push(n);
-        }
-        self.metric_rows.push((metric, start..self.counts.len()));
-    }
-
-    fn code_for(&mut self, d: Dim, value: &str) -> u16 {
-        let c = d.col();
-        if let Some(&code) = self.index[c].get(value) {
-            return code;
-        }
-        let code = u16::try_from(self.dicts[c].len()).unwrap_or(u16::MAX);
-        self.dicts[c].push(value.to_owned());
-        self.index[c].insert(value.to_owned(), code);
-        code
-    }
-
-    /// How many cells it holds.
-    pub fn len(&self) -> usize {
-        self.counts.len()
-    }
-
-    /// Whether it holds no cell.
-    pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
-    }
-
-    /// Answers a question with one scan of the answered metrics' cells.
-    pub fn answer(&self, q: &Question) -> Answer {
-        let mut metrics = Vec::new();
-        let mut not_applicable = Vec::new();
-        for &m in METRICS {
-            let applies = q.group_by.is_none_or(|d| keyed_by(m, d))
-                && (q.form.is_none() || keyed_by(m, Dim::Form))
-                && (q.state.is_none() || keyed_by(m, Dim::State));
-            if applies {
-                metrics.push(m);
-            } else {
-                not_applicable.push(m);
-            }
-        }
-        // Which month codes are inside the range; a filter value never seen matches nothing.
-        let months: Vec<bool> = self.dicts[Dim::Month.col()]
-            .iter()
-            .map(|m| {
-                q.from.as_deref().is_none_or(|f| m.as_str() >= f)
-                    && q.to.as_deref().is_none_or(|t| m.as_str() <= t)
-            })
-            .collect();
-        let wanted = |d: Dim, v: &Option<String>| -> Option<Option<u16>> {
-            v.as_ref()
-                .map(|v| self.index[d.col()].get(v.as_str()).copied())
-        };
-        let state = wanted(Dim::State, &q.state);
-        let form = wanted(Dim::Form, &q.form);
-        let groups = q.group_by.map_or(1, |d| self.dicts[d.col()].len().max(1));
-        let mut acc = vec![vec![0_i64; metrics.len()]; groups];
-        let unmatched = matches!(state, Some(None)) || matches!(form, Some(None));
-        if !unmatched {
-            let month_col = &self.cols[Dim::Month.col()];
-            let state_col = &self.cols[Dim::State.col()];
-            let form_col = &self.cols[Dim::Form.col()];
-            let group_col = q.group_by.map(|d| &self.cols[d.col()]);
-            for (mi, m) in metrics.iter().enumerate() {
-                let Some((_, range)) = self.metric_rows.iter().find(|(name, _)| name == m) else {
-                    continue;
-                };
-                // The metric's cells are in month order: skip to the months asked.
-                let month = |c: &u16| self.dicts[Dim::Month.col()][*c as usize].as_str();
-                let cells = &month_col[range.clone()];
-                let lo = range.start
-                    + q.from
-                        .as_deref()
-                        .map_or(0, |f| cells.partition_point(|c| month(c) < f));
-                let hi = range.start
-                    + q.to
-                        .as_deref()
-                        .map_or(cells.len(), |t| cells.partition_point(|c| month(c) <= t));
-                for i in lo..hi.max(lo) {
-                    if !months[month_col[i] as usize]
-                        || state.is_some_and(|s| Some(state_col[i]) != s)
-                        || form.is_some_and(|f| Some(form_col[i]) != f)
-                    {
-                        continue;
-                    }
-                    let g = group_col.map_or(0, |c| c[i] as usize);
-                    acc[g][mi] += self.counts[i];
-                }
-            }
-        }
-        let rows: BTreeMap<String, Vec<i64>> = match q.group_by {
-            None => BTreeMap::from([(String::new(), acc.swap_remove(0))]),
-            Some(d) => self.dicts[d.col()]
-                .iter()
-                .zip(acc)
-                .filter(|(_, counts)| counts.iter().any(|&n| n != 0))
-                .map(|(v, counts)| (v.clone(), counts))
-                .collect(),
-        };
-        Answer {
-            metrics,
-            not_applicable,
-            rows: rows.into_iter().collect(),
-        }
-    }
-}
-
-/// A hotline's cube and the rollup version it was built at.
+/// Each hotline's figures, kept current as above.
 #[derive(Debug)]
-pub struct Figures {
-    /// The rollup version read before the cells were.
-    pub version: i64,
-    /// The cells.
-    pub cube: Cube,
+pub struct DashboardCache {
+    hotlines: Mutex<HashMap<String, Arc<Slot>>>,
+    fresh_wait: Duration,
 }
 
-/// Each hotline's [`Figures`], rebuilt when its rollup version moves.
-#[derive(Debug, Default)]
-pub struct DashboardCache {
-    held: Mutex<HashMap<String, Arc<Figures>>>,
-    building: tokio::sync::Mutex<()>,
+impl Default for DashboardCache {
+    fn default() -> Self {
+        DashboardCache::new(DashboardCache::FRESH_WAIT)
+    }
+}
+
+/// One hotline's figures and its refresh.
+#[derive(Debug)]
+struct Slot {
+    published: watch::Sender<Option<Arc<Figures>>>,
+    /// Whether a background refresh is running (or about to).
+    refreshing: AtomicBool,
+    /// One read from the store at a time.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl DashboardCache {
-    fn held(&self, hotline_id: &str) -> Option<Arc<Figures>> {
-        let map = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(hotline_id).cloned()
+    /// How long a question after a write waits for the figures to catch up before it is answered from
+    /// the ones held: a refresh of a few changed cells takes about a millisecond.
+    pub const FRESH_WAIT: Duration = Duration::from_millis(5);
+
+    /// A cache whose questions wait at most `fresh_wait` for a refresh.
+    pub fn new(fresh_wait: Duration) -> DashboardCache {
+        DashboardCache {
+            hotlines: Mutex::default(),
+            fresh_wait,
+        }
     }
 
-    /// The hotline's current figures: one version read when they are held, else a rebuild (one at a
-    /// time, so that a burst of questions after a write reads the cells once).
+    fn slot(&self, hotline_id: &str) -> Arc<Slot> {
+        let mut map = self.hotlines.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(hotline_id.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    published: watch::Sender::new(None),
+                    refreshing: AtomicBool::new(false),
+                    reading: tokio::sync::Mutex::new(()),
+                })
+            })
+            .clone()
+    }
+
+    /// The hotline's figures for a question: current ones when they are held or a refresh brings them
+    /// within the wait, else the ones held (see [`Served::stale`]).
     pub async fn figures(
         &self,
-        store: &dyn Store,
+        store: &Arc<dyn Store>,
         hotline_id: &str,
-    ) -> Result<Arc<Figures>, StoreError> {
-        let version = store.rollup_version(hotline_id).await?;
-        if let Some(f) = self.held(hotline_id).filter(|f| f.version == version) {
-            return Ok(f);
+    ) -> anyhow::Result<Served> {
+        let slot = self.slot(hotline_id);
+        let latest = store
+            .rollup_version(hotline_id)
+            .await
+            .context("reading the rollup version")?;
+        let held = slot.published.borrow().clone();
+        let Some(held) = held else {
+            // Nothing to serve yet: the first question waits for the figures to be read.
+            let figures = slot.refresh(&**store, hotline_id).await?;
+            return Ok(Served { figures, latest });
+        };
+        if held.version() >= latest {
+            return Ok(Served {
+                figures: held,
+                latest,
+            });
         }
-        let _one_at_a_time = self.building.lock().await;
-        // Another question may have rebuilt them while this one waited.
-        if let Some(f) = self.held(hotline_id).filter(|f| f.version >= version) {
-            return Ok(f);
-        }
-        // The version is read before the cells: cells newer than it only make the next read rebuild.
-        let mut cube = Cube::new();
-        for &metric in METRICS {
-            let filter = RollupFilter {
-                metric: Some(metric.to_owned()),
-                ..RollupFilter::default()
-            };
-            let cells = store.rollups(hotline_id, &filter).await?;
-            cube.add_metric(metric, cells.iter().map(|c| (&c.key, c.count)));
-        }
-        let figures = Arc::new(Figures { version, cube });
-        let mut map = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        map.insert(hotline_id.to_owned(), figures.clone());
-        Ok(figures)
+        slot.kick(store.clone(), hotline_id.to_owned());
+        let mut rx = slot.published.subscribe();
+        let caught_up = rx.wait_for(|f| f.as_ref().is_some_and(|f| f.version() >= latest));
+        // Waited long enough or not, the newest figures held answer.
+        let _ = tokio::time::timeout(self.fresh_wait, caught_up).await;
+        let figures = slot.published.borrow().clone().unwrap_or(held);
+        Ok(Served { figures, latest })
     }
+}
+
+impl Slot {
+    /// Starts a background refresh unless one is running; it goes on while the version moves.
+    fn kick(self: &Arc<Self>, store: Arc<dyn Store>, hotline_id: String) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let slot = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let done = slot.refresh(&*store, &hotline_id).await;
+                slot.refreshing.store(false, Ordering::Release);
+                let held = match done {
+                    Ok(f) => f.version(),
+                    Err(e) => {
+                        tracing::warn!(hotline.id = %hotline_id, error = format!("{e:#}"), "dashboard figures not refreshed");
+                        return;
+                    }
+                };
+                // A question that saw a newer version while this ran left the refresh to this task.
+                match store.rollup_version(&hotline_id).await {
+                    Ok(v) if v > held && !slot.refreshing.swap(true, Ordering::AcqRel) => {}
+                    _ => return,
+                }
+            }
+        });
+    }
+
+    /// Brings the figures to the store's latest version (reading only the changed cells when it can)
+    /// and publishes them.
+    async fn refresh(&self, store: &dyn Store, hotline_id: &str) -> anyhow::Result<Arc<Figures>> {
+        let _one_at_a_time = self.reading.lock().await;
+        let held = self.published.borrow().clone();
+        let next = match held {
+            None => read_all(store, hotline_id).await?,
+            Some(f) => match store
+                .rollup_changes(hotline_id, f.version(), CHANGES_LIMIT)
+                .await
+                .context("reading the changed rollup cells")?
+            {
+                RollupChanges::Cells { version, .. } if version == f.version() => return Ok(f),
+                RollupChanges::Cells { version, cells } => {
+                    let updated = f
+                        .updated(
+                            version,
+                            cells
+                                .iter()
+                                .map(|c| (c.key.metric.as_str(), values(&c.key), c.count)),
+                        )
+                        .context("applying the changed rollup cells")?;
+                    if updated.pending() > COMPACT_AT {
+                        blocking(move || updated.compacted()).await?
+                    } else {
+                        updated
+                    }
+                }
+                RollupChanges::ReadAll => read_all(store, hotline_id).await?,
+            },
+        };
+        let next = Arc::new(next);
+        self.published.send_replace(Some(next.clone()));
+        Ok(next)
+    }
+}
+
+/// Runs CPU-bound work on the blocking pool, off the threads that answer requests.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("building the dashboard figures")
+}
+
+/// Reads every cell of the hotline, one metric at a time. The version is read before the cells: cells
+/// newer than it are read again by the next refresh, which changes nothing (counts are absolute).
+async fn read_all(store: &dyn Store, hotline_id: &str) -> anyhow::Result<Figures> {
+    let version = store
+        .rollup_version(hotline_id)
+        .await
+        .context("reading the rollup version")?;
+    let mut cube = Cube::new(SCHEMA);
+    for m in SCHEMA {
+        let filter = RollupFilter {
+            metric: Some(m.name.to_owned()),
+            ..RollupFilter::default()
+        };
+        let cells = store
+            .rollups(hotline_id, &filter)
+            .await
+            .context("reading the rollup cells")?;
+        cube = blocking(move || {
+            cube.add_metric(m.name, cells.iter().map(|c| (values(&c.key), c.count)))
+                .map(|()| cube)
+        })
+        .await??;
+    }
+    Ok(Figures::new(cube, version))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lantern_store::RollupCell;
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
+    use lantern_insights::cube::Question;
+    use lantern_store::audit::AuditCtx;
+    use lantern_store::crypto::Keyring;
+    use lantern_store::{NewContact, NewHotline, OpenOptions};
 
-    fn pick<'a>(r: &mut StdRng, xs: &[&'a str]) -> &'a str {
-        xs[r.random_range(0..xs.len())]
+    async fn store() -> (tempfile::TempDir, Arc<dyn Store>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("t.db").display().to_string();
+        let store = lantern_store::open(&url, Keyring::generate(), &OpenOptions::default())
+            .await
+            .unwrap();
+        let h = store
+            .create_hotline(
+                &AuditCtx::system(None),
+                &NewHotline {
+                    slug: "test".into(),
+                    name: "Test".into(),
+                },
+            )
+            .await
+            .unwrap();
+        (dir, store, h.id)
     }
 
-    /// Random cells shaped like the store's: each metric keyed only by its own dimensions.
-    fn cells(seed: u64, n: usize) -> Vec<RollupCell> {
-        let mut r = StdRng::seed_from_u64(seed);
-        let mut out = BTreeMap::new();
-        for _ in 0..n {
-            let metric = pick(&mut r, METRICS);
-            let mut k = CellKey {
-                metric: metric.to_owned(),
-                ..CellKey::default()
-            };
-            for d in Dim::ALL {
-                if !keyed_by(metric, d) {
-                    continue;
-                }
-                let v = match d {
-                    Dim::Month => pick(&mut r, &["2024-01", "2024-02", "2024-11", "2025-03"]),
-                    Dim::State => pick(&mut r, &["TX", "CA", "NY", ""]),
-                    Dim::Form => pick(&mut r, &["sex", "labor", "not_specified"]),
-                    _ => pick(&mut r, &["a", "b", "c", ""]),
+    async fn contact(store: &Arc<dyn Store>, hotline_id: &str) {
+        store
+            .create_contact(
+                &AuditCtx::system(None),
+                &NewContact {
+                    hotline_id: hotline_id.to_owned(),
+                    channel: "sms".into(),
+                    location_precision: "state".into(),
+                    state: Some("TX".into()),
+                    occurred_at_us: 1_740_787_200_000_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    fn contacts(s: &Served) -> i64 {
+        s.figures
+            .answer(&Question::default())
+            .total(METRIC_CONTACTS)
+    }
+
+    #[tokio::test]
+    async fn a_question_while_the_figures_are_read_is_answered_from_the_previous_ones_and_they_catch_up()
+     {
+        let (_dir, store, h) = store().await;
+        contact(&store, &h).await;
+        let cache = DashboardCache::default();
+        let first = cache.figures(&store, &h).await.unwrap();
+        assert_eq!((contacts(&first), first.stale()), (1, false));
+
+        // A read of the store stands still (as a whole read of a million cells would): a question after a
+        // write does not wait for it.
+        let slot = cache.slot(&h);
+        let reading = slot.reading.lock().await;
+        contact(&store, &h).await;
+        let during = tokio::time::timeout(Duration::from_secs(1), cache.figures(&store, &h))
+            .await
+            .expect("answered without waiting for the read")
+            .unwrap();
+        assert!(during.stale());
+        assert_eq!(contacts(&during), 1);
+        assert_eq!(during.figures.version(), first.figures.version());
+        drop(reading);
+
+        // Once the read can go on, the figures catch up by themselves.
+        let mut rx = slot.published.subscribe();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            rx.wait_for(|f| f.as_ref().is_some_and(|f| f.version() >= during.latest)),
+        )
+        .await
+        .expect("caught up")
+        .unwrap();
+        let after = cache.figures(&store, &h).await.unwrap();
+        assert_eq!((contacts(&after), after.stale()), (2, false));
+    }
+
+    #[tokio::test]
+    async fn figures_followed_write_by_write_equal_figures_read_whole() {
+        let (_dir, store, h) = store().await;
+        let cache = DashboardCache::new(Duration::from_secs(10));
+        for n in 1..=5 {
+            contact(&store, &h).await;
+            let followed = cache.figures(&store, &h).await.unwrap();
+            assert!(!followed.stale());
+            let whole = read_all(&*store, &h).await.unwrap();
+            for group_by in [None, Some(Dim::State), Some(Dim::Month), Some(Dim::Channel)] {
+                let q = Question {
+                    group_by,
+                    ..Question::default()
                 };
-                match d {
-                    Dim::Month => k.month = v.into(),
-                    Dim::State => k.state = v.into(),
-                    Dim::Form => k.form = v.into(),
-                    Dim::Typology => k.typology = v.into(),
-                    Dim::Channel => k.channel = v.into(),
-                    Dim::SignalerType => k.signaler_type = v.into(),
-                    Dim::Outcome => k.outcome = v.into(),
-                    Dim::ReferralStatus => k.referral_status = v.into(),
-                    Dim::CaseStatus => k.case_status = v.into(),
-                }
+                assert_eq!(followed.figures.answer(&q), whole.answer(&q));
             }
-            *out.entry(k).or_insert(0) += r.random_range(1..5_i64);
-        }
-        out.into_iter()
-            .map(|(key, count)| RollupCell { key, count })
-            .collect()
-    }
-
-    fn cube_of(cells: &[RollupCell]) -> Cube {
-        let mut cube = Cube::new();
-        for &m in METRICS {
-            cube.add_metric(
-                m,
-                cells
-                    .iter()
-                    .filter(|c| c.key.metric == m)
-                    .map(|c| (&c.key, c.count)),
+            assert_eq!(contacts(&followed), n);
+            assert!(
+                n == 1 || followed.figures.pending() > 0,
+                "followed, not read whole"
             );
         }
-        cube
-    }
-
-    /// The same question answered by summing the cells one by one.
-    fn naive(cells: &[RollupCell], q: &Question, metrics: &[&str]) -> Vec<(String, Vec<i64>)> {
-        let mut rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        if q.group_by.is_none() {
-            rows.insert(String::new(), vec![0; metrics.len()]);
-        }
-        for c in cells {
-            let Some(mi) = metrics.iter().position(|m| *m == c.key.metric) else {
-                continue;
-            };
-            let k = &c.key;
-            let ok = q.from.as_deref().is_none_or(|f| k.month.as_str() >= f)
-                && q.to.as_deref().is_none_or(|t| k.month.as_str() <= t)
-                && q.state.as_deref().is_none_or(|s| k.state == s)
-                && q.form.as_deref().is_none_or(|f| k.form == f);
-            if ok {
-                let g = q.group_by.map_or(String::new(), |d| d.of(k).to_owned());
-                rows.entry(g).or_insert_with(|| vec![0; metrics.len()])[mi] += c.count;
-            }
-        }
-        rows.into_iter()
-            .filter(|(g, v)| g.is_empty() && q.group_by.is_none() || v.iter().any(|&n| n != 0))
-            .collect()
-    }
-
-    #[test]
-    fn every_answer_equals_summing_the_cells_one_by_one() {
-        let cells = cells(11, 3000);
-        let cube = cube_of(&cells);
-        assert_eq!(cube.len(), cells.len());
-        let mut r = StdRng::seed_from_u64(5);
-        for _ in 0..400 {
-            let some =
-                |r: &mut StdRng, xs: &[&str]| r.random_bool(0.5).then(|| pick(r, xs).to_owned());
-            let q = Question {
-                from: some(&mut r, &["2024-01", "2024-02", "2024-06", "2026-01"]),
-                to: some(&mut r, &["2024-01", "2024-11", "2025-03"]),
-                state: some(&mut r, &["TX", "CA", "", "WY"]),
-                form: some(&mut r, &["sex", "labor", "both"]),
-                group_by: r
-                    .random_bool(0.8)
-                    .then(|| Dim::ALL[r.random_range(0..Dim::ALL.len())]),
-            };
-            let a = cube.answer(&q);
-            assert_eq!(a.rows, naive(&cells, &q, &a.metrics), "{q:?}");
-            assert_eq!(a.metrics.len() + a.not_applicable.len(), METRICS.len());
-        }
-    }
-
-    #[test]
-    fn a_metric_without_the_asked_dimension_is_left_out_not_shown_unfiltered() {
-        let cells = cells(3, 500);
-        let cube = cube_of(&cells);
-        let by_form = cube.answer(&Question {
-            form: Some("labor".into()),
-            ..Question::default()
-        });
-        assert!(by_form.not_applicable.contains(&METRIC_CONTACTS));
-        assert!(by_form.metrics.contains(&METRIC_CASES));
-        let by_channel = cube.answer(&Question {
-            group_by: Some(Dim::Channel),
-            ..Question::default()
-        });
-        assert_eq!(
-            by_channel.metrics,
-            vec![METRIC_CONTACTS, METRIC_SUBSTANTIVE]
-        );
-    }
-
-    #[test]
-    fn an_empty_cube_answers_zero() {
-        let a = Cube::new().answer(&Question::default());
-        assert_eq!(a.rows, vec![(String::new(), vec![0; METRICS.len()])]);
-        let a = Cube::new().answer(&Question {
-            group_by: Some(Dim::State),
-            ..Question::default()
-        });
-        assert!(a.rows.is_empty());
     }
 }

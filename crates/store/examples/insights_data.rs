@@ -266,6 +266,11 @@ async fn load(db: &str, scale: f64, seed: u64, out: &std::path::Path) -> anyhow:
     .bind(&hotline)
     .execute(&mut *tx)
     .await?;
+    // The cells were replaced, as by a rebuild: figures held in memory from before are read again.
+    sqlx::query("UPDATE rollup_versions SET rebuilt = version WHERE hotline_id = ?")
+        .bind(&hotline)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     eprintln!(
         "loaded {} cells into {db} in {:.1} s",

@@ -36,7 +36,7 @@ pub use error::{Result, StoreError};
 pub use gaps::{GapCounts, GapStore, NeedCount, SupplyCount};
 pub use linkage::*;
 pub use model::*;
-pub use rollups::{CellKey, RollupCell, RollupFilter, RollupStore};
+pub use rollups::{CellKey, RollupCell, RollupChanges, RollupFilter, RollupStore};
 
 use async_trait::async_trait;
 use std::path::Path;

@@ -281,6 +281,21 @@ pub struct RollupFilter {
     pub to_month: Option<String>,
 }
 
+/// What changed in a hotline's cells after a version ([`RollupStore::rollup_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollupChanges {
+    /// Every cell that changed, with its count now (0: the cell is gone); applied to the cells as they
+    /// were at the version asked, they give the cells at `version`.
+    Cells {
+        /// The version the changes bring the cells to.
+        version: i64,
+        /// The changed cells, in no particular order.
+        cells: Vec<RollupCell>,
+    },
+    /// More cells changed than asked for, or a rebuild replaced them: read them all again.
+    ReadAll,
+}
+
 /// The rollups of a hotline.
 #[async_trait]
 pub trait RollupStore: Send + Sync {
@@ -291,6 +306,15 @@ pub trait RollupStore: Send + Sync {
     /// A number that grows with every committed change to a hotline's cells (0 before the first), so that
     /// figures computed from them can be kept until it moves. One primary-key read.
     async fn rollup_version(&self, hotline_id: &str) -> Result<i64>;
+    /// The cells that changed after version `since` (at most `limit` of them), so that figures held in
+    /// memory follow the writes without reading every cell. One index range read, and two primary-key
+    /// reads.
+    async fn rollup_changes(
+        &self,
+        hotline_id: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<RollupChanges>;
 }
 
 #[cfg(test)]

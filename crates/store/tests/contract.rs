@@ -2248,6 +2248,88 @@ mod rollups {
             assert!(s.rollup_version(&a).await.unwrap() > v2);
         }
     }
+
+    #[tokio::test]
+    async fn the_changes_since_a_version_bring_the_cells_held_then_to_the_cells_now() {
+        use lantern_store::{CellKey, RollupChanges};
+        use std::collections::BTreeMap;
+        for db in backends().await {
+            let s = &*db.store;
+            let a = hotline(s, "alpha").await;
+            let b = hotline(s, "bravo").await;
+            let all = &RollupFilter::default();
+            let cells_now = |h: String| async move {
+                s.rollups(&h, all)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| (c.key, c.count))
+                    .collect::<BTreeMap<CellKey, i64>>()
+            };
+            let mut r = StdRng::seed_from_u64(41);
+            let (mut wa, mut wb) = (World::default(), World::default());
+            let mut held = BTreeMap::new();
+            let mut version = 0;
+            for round in 0..12 {
+                // Writes to both hotlines (updates and deletes among them), then alpha catches up.
+                for _ in 0..r.random_range(0..15) {
+                    random_write(s, &mut r, &a, &mut wa).await;
+                    random_write(s, &mut r, &b, &mut wb).await;
+                }
+                let RollupChanges::Cells { version: v, cells } =
+                    s.rollup_changes(&a, version, 10_000).await.unwrap()
+                else {
+                    panic!("no rebuild happened, and few cells changed (round {round})");
+                };
+                assert!(v >= version);
+                assert_eq!(v, s.rollup_version(&a).await.unwrap(), "{:?}", s.backend());
+                for c in cells {
+                    assert!(c.count >= 0);
+                    if c.count == 0 {
+                        held.remove(&c.key);
+                    } else {
+                        held.insert(c.key, c.count);
+                    }
+                }
+                version = v;
+                assert_eq!(
+                    held,
+                    cells_now(a.clone()).await,
+                    "{:?}, round {round}",
+                    s.backend()
+                );
+            }
+            // Nothing changed since: no cells. More changes than the limit: read everything again.
+            assert_eq!(
+                s.rollup_changes(&a, version, 10).await.unwrap(),
+                RollupChanges::Cells {
+                    version,
+                    cells: vec![]
+                }
+            );
+            s.create_contact(&ctx(), &contact(&a, None, false))
+                .await
+                .unwrap();
+            assert_eq!(
+                s.rollup_changes(&a, version, 0).await.unwrap(),
+                RollupChanges::ReadAll
+            );
+            // A rebuild may delete cells: figures from before it are read again, later ones follow on.
+            s.rebuild_rollups(&ctx(), &a).await.unwrap();
+            assert_eq!(
+                s.rollup_changes(&a, version, 10_000).await.unwrap(),
+                RollupChanges::ReadAll
+            );
+            let rebuilt = s.rollup_version(&a).await.unwrap();
+            assert_eq!(
+                s.rollup_changes(&a, rebuilt, 10).await.unwrap(),
+                RollupChanges::Cells {
+                    version: rebuilt,
+                    cells: vec![]
+                }
+            );
+        }
+    }
 }
 
 // ---- cross-case linkage ----

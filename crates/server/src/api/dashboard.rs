@@ -1,16 +1,18 @@
 //! `GET /api/v1/insights/summary`: the dashboard's questions (headline figures, a breakdown by month,
 //! state, form, typology, channel, signaler type, outcome, referral or case status, with date, state and
-//! form filters), answered from the hotline's figures held in memory ([`crate::dashboard`]). Counts only,
-//! for analysts and supervisors; anything published from them passes the release gate first.
+//! form filters), answered from the hotline's figures held in memory ([`crate::dashboard`]), which never
+//! wait long for a write to reach them: the answer says the version it is at and whether a newer one is
+//! on its way. Counts only, for analysts and supervisors; anything published from them passes the release
+//! gate first.
 
 use super::ApiQuery;
 use crate::auth::Principal;
-use crate::dashboard::{Dim, Question};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use lantern_domain::codes::{CaseForm, Code, UsState};
+use lantern_insights::cube::{Dim, Question};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,6 +54,11 @@ pub struct SummaryRow {
 pub struct Summary {
     /// The hotline's rollup version the figures are current at.
     version: i64,
+    /// The hotline's rollup version when the question was asked: above `version` when a write has not
+    /// reached the figures yet (they catch up in the background, usually within milliseconds).
+    latest_version: i64,
+    /// Whether the figures are behind `latest_version`.
+    stale: bool,
     /// The grouping asked for.
     group_by: Option<&'static str>,
     /// The metrics answered.
@@ -118,11 +125,11 @@ pub async fn summary(
     ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> AppResult<Json<Summary>> {
     let question = question(q)?;
-    let figures = state
+    let served = state
         .dashboard
-        .figures(&*state.store, &p.user.hotline_id)
+        .figures(&state.store, &p.user.hotline_id)
         .await?;
-    let a = figures.cube.answer(&question);
+    let a = served.figures.answer(&question);
     let rows = a
         .rows
         .into_iter()
@@ -132,7 +139,9 @@ pub async fn summary(
         })
         .collect();
     Ok(Json(Summary {
-        version: figures.version,
+        version: served.figures.version(),
+        latest_version: served.latest,
+        stale: served.stale(),
         group_by: question.group_by.map(Dim::name),
         metrics: a.metrics,
         not_applicable: a.not_applicable,

@@ -1,8 +1,9 @@
 //! The analysts' and supervisors' dashboard: headline figures, the trend by month, contacts by channel
 //! and signaler type, cases by form, and the US map of cases per 100,000 residents with its table,
 //! each with "view as table" and a CSV download; filters for months, state and form; and a page per
-//! state (`/insights/states/{USPS}`) with that state's figures and a CSV of all of them. Reads the
-//! rollups only (never a record), so it costs the same however long the hotline's history.
+//! state (`/insights/states/{USPS}`) with that state's figures and a CSV of all of them. Asks the
+//! hotline's figures held in memory ([`crate::dashboard`], the same as the summary API), never a record
+//! nor the database's cells, so it costs the same however long the hotline's history.
 
 use super::{Chrome, PageResult, render};
 use crate::auth::Principal;
@@ -13,12 +14,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lantern_domain::codes::{CaseForm, SignalerType, Typology, UsState};
+use lantern_insights::cube::{Dim, Figures, Question};
 use lantern_insights::geo::{POPULATION_SOURCE, per_100k};
 use lantern_insights::svg::{self, Chart, Choropleth, Datum, Series};
 use lantern_store::rollups::{
     METRIC_CASES, METRIC_CONTACTS, METRIC_POTENTIAL_VICTIMS, METRIC_REFERRALS, METRIC_SUBSTANTIVE,
 };
-use lantern_store::{RollupCell, RollupFilter};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -159,23 +160,39 @@ impl Filters {
         }
         serde_urlencoded::to_string(q).unwrap_or_default()
     }
+}
 
-    /// Whether a cell passes the state and form filters. Contacts carry no form: the form filter
-    /// leaves them all in (the page says so).
-    fn keeps(&self, c: &RollupCell) -> bool {
-        if let Some(s) = self.state
-            && c.key.state != s.code()
-        {
-            return false;
-        }
-        if let Some(f) = self.form
-            && c.key.metric != METRIC_CONTACTS
-            && c.key.metric != METRIC_SUBSTANTIVE
-            && c.key.form != f.code()
-        {
-            return false;
-        }
-        true
+/// The figures a page shows, asked of the hotline's figures in memory under the filters.
+struct View<'a> {
+    figures: &'a Figures,
+    filters: &'a Filters,
+    /// The figures are behind the latest write (they catch up in the background).
+    stale: bool,
+}
+
+impl View<'_> {
+    /// One metric's counts by `group_by` (one row keyed `""` without), zero groups left out. Contacts
+    /// carry no form: the form filter leaves them all in (the page says so).
+    fn by(&self, metric: &str, group_by: Option<Dim>) -> BTreeMap<String, i64> {
+        let f = self.filters;
+        let q = Question {
+            from: f.from.clone(),
+            to: f.to.clone(),
+            state: f.state.map(|s| s.code().to_owned()),
+            form: f
+                .form
+                .filter(|_| crate::dashboard::metric(metric).is_some_and(|m| m.keyed_by(Dim::Form)))
+                .map(|c| c.code().to_owned()),
+            group_by,
+        };
+        self.figures
+            .answer_only(&q, &[metric])
+            .column(metric)
+            .unwrap_or_default()
+    }
+
+    fn total(&self, metric: &str) -> i64 {
+        self.by(metric, None).values().sum()
     }
 }
 
@@ -223,6 +240,7 @@ struct InsightsPage {
     form_note: bool,
     query: String,
     headlines: Vec<Headline>,
+    stale: bool,
     map: Figure,
     state_rows: Vec<StateRow>,
     population_source: &'static str,
@@ -242,55 +260,26 @@ struct StatePage {
     query: String,
     back_query: String,
     headlines: Vec<Headline>,
+    stale: bool,
     per_100k: String,
     population_source: &'static str,
     figures: Vec<Figure>,
 }
 
-fn sum_by(
-    cells: &[RollupCell],
-    metric: &str,
-    key: impl Fn(&RollupCell) -> String,
-) -> BTreeMap<String, i64> {
-    let mut m = BTreeMap::new();
-    for c in cells.iter().filter(|c| c.key.metric == metric) {
-        *m.entry(key(c)).or_insert(0) += c.count;
-    }
-    m.retain(|_, n| *n != 0);
-    m
-}
-
-fn total(cells: &[RollupCell], metric: &str) -> i64 {
-    cells
-        .iter()
-        .filter(|c| c.key.metric == metric)
-        .map(|c| c.count)
-        .sum()
-}
-
-fn headlines(cells: &[RollupCell]) -> Vec<Headline> {
-    vec![
-        Headline {
-            label: "Contacts",
-            value: total(cells, METRIC_CONTACTS),
-        },
-        Headline {
-            label: "Substantive signals",
-            value: total(cells, METRIC_SUBSTANTIVE),
-        },
-        Headline {
-            label: "Cases",
-            value: total(cells, METRIC_CASES),
-        },
-        Headline {
-            label: "Potential victims",
-            value: total(cells, METRIC_POTENTIAL_VICTIMS),
-        },
-        Headline {
-            label: "Referrals",
-            value: total(cells, METRIC_REFERRALS),
-        },
+fn headlines(v: &View<'_>) -> Vec<Headline> {
+    [
+        ("Contacts", METRIC_CONTACTS),
+        ("Substantive signals", METRIC_SUBSTANTIVE),
+        ("Cases", METRIC_CASES),
+        ("Potential victims", METRIC_POTENTIAL_VICTIMS),
+        ("Referrals", METRIC_REFERRALS),
     ]
+    .into_iter()
+    .map(|(label, metric)| Headline {
+        label,
+        value: v.total(metric),
+    })
+    .collect()
 }
 
 /// The readable label of a code of `kind` (`""` is "not recorded").
@@ -342,9 +331,9 @@ fn bar(
 }
 
 /// The trend of contacts and cases by month.
-fn trend(cells: &[RollupCell]) -> Chart {
-    let mut months = sum_by(cells, METRIC_CONTACTS, |c| c.key.month.clone());
-    let cases_by_month = sum_by(cells, METRIC_CASES, |c| c.key.month.clone());
+fn trend(v: &View<'_>) -> Chart {
+    let mut months = v.by(METRIC_CONTACTS, Some(Dim::Month));
+    let cases_by_month = v.by(METRIC_CASES, Some(Dim::Month));
     for m in cases_by_month.keys() {
         months.entry(m.clone()).or_insert(0);
     }
@@ -369,8 +358,8 @@ fn trend(cells: &[RollupCell]) -> Chart {
 }
 
 /// The breakdowns shared by the dashboard and the state pages, each as (id, chart, drawn SVG).
-fn breakdowns(cells: &[RollupCell]) -> Vec<(&'static str, Chart, String)> {
-    let trend = trend(cells);
+fn breakdowns(v: &View<'_>) -> Vec<(&'static str, Chart, String)> {
+    let trend = trend(v);
     let trend_svg = svg::line_chart(&trend);
     let channel = bar(
         "channel",
@@ -378,7 +367,7 @@ fn breakdowns(cells: &[RollupCell]) -> Vec<(&'static str, Chart, String)> {
         "Channel",
         "channel",
         "Contacts",
-        sum_by(cells, METRIC_CONTACTS, |c| c.key.channel.clone()),
+        v.by(METRIC_CONTACTS, Some(Dim::Channel)),
     );
     let signaler = bar(
         "signaler",
@@ -386,7 +375,7 @@ fn breakdowns(cells: &[RollupCell]) -> Vec<(&'static str, Chart, String)> {
         "Signaler type",
         "signaler",
         "Contacts",
-        sum_by(cells, METRIC_CONTACTS, |c| c.key.signaler_type.clone()),
+        v.by(METRIC_CONTACTS, Some(Dim::SignalerType)),
     );
     let form = bar(
         "form",
@@ -394,7 +383,7 @@ fn breakdowns(cells: &[RollupCell]) -> Vec<(&'static str, Chart, String)> {
         "Form",
         "form",
         "Cases",
-        sum_by(cells, METRIC_CASES, |c| c.key.form.clone()),
+        v.by(METRIC_CASES, Some(Dim::Form)),
     );
     let typology = bar(
         "typology",
@@ -402,7 +391,7 @@ fn breakdowns(cells: &[RollupCell]) -> Vec<(&'static str, Chart, String)> {
         "Venue or industry",
         "typology",
         "Cases",
-        sum_by(cells, METRIC_CASES, |c| c.key.typology.clone()),
+        v.by(METRIC_CASES, Some(Dim::Typology)),
     );
     let referrals = bar(
         "referrals",
@@ -410,7 +399,7 @@ fn breakdowns(cells: &[RollupCell]) -> Vec<(&'static str, Chart, String)> {
         "Status",
         "referral_status",
         "Referrals",
-        sum_by(cells, METRIC_REFERRALS, |c| c.key.referral_status.clone()),
+        v.by(METRIC_REFERRALS, Some(Dim::ReferralStatus)),
     );
     vec![
         ("trend", trend.clone(), trend_svg),
@@ -422,9 +411,9 @@ fn breakdowns(cells: &[RollupCell]) -> Vec<(&'static str, Chart, String)> {
     ]
 }
 
-fn cases_by_state(cells: &[RollupCell]) -> BTreeMap<UsState, i64> {
+fn cases_by_state(v: &View<'_>) -> BTreeMap<UsState, i64> {
     let mut m = BTreeMap::new();
-    for (s, n) in sum_by(cells, METRIC_CASES, |c| c.key.state.clone()) {
+    for (s, n) in v.by(METRIC_CASES, Some(Dim::State)) {
         if let Ok(st) = UsState::parse_usps(&s) {
             m.insert(st, n);
         }
@@ -438,8 +427,8 @@ fn rate(v: f64) -> String {
 
 /// The map of cases per 100,000 residents, and the same data as a chart of two series (cases and
 /// the rate) for its table and CSV.
-fn state_map(cells: &[RollupCell], query: &str) -> (Chart, String) {
-    let by_state = cases_by_state(cells);
+fn state_map(v: &View<'_>, query: &str) -> (Chart, String) {
+    let by_state = cases_by_state(v);
     let map = Choropleth {
         id: "states".into(),
         title: "Cases per 100,000 residents, by state".into(),
@@ -485,15 +474,12 @@ fn state_map(cells: &[RollupCell], query: &str) -> (Chart, String) {
     (chart, drawn)
 }
 
-async fn cells(state: &AppState, p: &Principal, f: &Filters) -> Result<Vec<RollupCell>, AppError> {
-    let filter = RollupFilter {
-        metric: None,
-        from_month: f.from.clone(),
-        to_month: f.to.clone(),
-    };
-    let mut cells = state.store.rollups(&p.user.hotline_id, &filter).await?;
-    cells.retain(|c| f.keeps(c));
-    Ok(cells)
+/// The hotline's figures in memory, current or a moment behind the latest write.
+async fn figures(state: &AppState, p: &Principal) -> Result<crate::dashboard::Served, AppError> {
+    Ok(state
+        .dashboard
+        .figures(&state.store, &p.user.hotline_id)
+        .await?)
 }
 
 fn figure((id, chart, svg): (&'static str, Chart, String)) -> Figure {
@@ -524,10 +510,15 @@ pub async fn show(
 ) -> PageResult {
     let chrome = Chrome::new(&state, &p, "/insights").await?;
     let f = q.check()?;
-    let cells = cells(&state, &p, &f).await?;
+    let served = figures(&state, &p).await?;
+    let v = View {
+        figures: &served.figures,
+        filters: &f,
+        stale: served.stale(),
+    };
     let link_query = f.query(false);
-    let (map_chart, map_svg) = state_map(&cells, &link_query);
-    let by_state = cases_by_state(&cells);
+    let (map_chart, map_svg) = state_map(&v, &link_query);
+    let by_state = cases_by_state(&v);
     let state_rows = UsState::ALL
         .iter()
         .filter_map(|s| {
@@ -555,11 +546,12 @@ pub async fn show(
         forms: form_choices(&f),
         form_note: f.form.is_some(),
         query: f.query(true),
-        headlines: headlines(&cells),
+        headlines: headlines(&v),
+        stale: v.stale,
         map: figure(("states", map_chart, map_svg)),
         state_rows,
         population_source: POPULATION_SOURCE,
-        figures: breakdowns(&cells).into_iter().map(figure).collect(),
+        figures: breakdowns(&v).into_iter().map(figure).collect(),
     })
 }
 
@@ -598,11 +590,16 @@ pub async fn csv(
         .ok_or_else(|| no_chart(&file))?
         .to_owned();
     let f = q.check()?;
-    let cells = cells(&state, &p, &f).await?;
+    let served = figures(&state, &p).await?;
+    let v = View {
+        figures: &served.figures,
+        filters: &f,
+        stale: served.stale(),
+    };
     let chart = if id == "states" {
-        state_map(&cells, "").0
+        state_map(&v, "").0
     } else {
-        breakdowns(&cells)
+        breakdowns(&v)
             .into_iter()
             .find(|(cid, _, _)| *cid == id)
             .map(|(_, chart, _)| chart)
@@ -617,7 +614,7 @@ fn state_of(code: &str) -> Result<UsState, AppError> {
 }
 
 /// Every figure of a state's page as one CSV: chart, category, series, value.
-fn state_csv(st: UsState, cells: &[RollupCell]) -> String {
+fn state_csv(st: UsState, v: &View<'_>) -> String {
     let mut out = String::from("chart,category,series,value\r\n");
     let mut line = |chart: &str, cat: &str, series: &str, value: &str| {
         let f: Vec<String> = [chart, cat, series, value]
@@ -627,21 +624,21 @@ fn state_csv(st: UsState, cells: &[RollupCell]) -> String {
         out.push_str(&f.join(","));
         out.push_str("\r\n");
     };
-    for h in headlines(cells) {
+    for h in headlines(v) {
         line("headline", h.label, h.label, &h.value.to_string());
     }
-    let n = total(cells, METRIC_CASES).max(0) as u64;
+    let n = v.total(METRIC_CASES).max(0) as u64;
     line(
         "headline",
         "Cases per 100,000 residents",
         POPULATION_SOURCE,
         &rate(per_100k(st, n)),
     );
-    for (id, chart, _) in breakdowns(cells) {
+    for (id, chart, _) in breakdowns(v) {
         for (i, cat) in chart.categories.iter().enumerate() {
             for s in &chart.series {
-                let v = s.values.get(i).map(|d| d.text()).unwrap_or_default();
-                line(id, cat, &s.name, &v);
+                let value = s.values.get(i).map(|d| d.text()).unwrap_or_default();
+                line(id, cat, &s.name, &value);
             }
         }
     }
@@ -676,15 +673,20 @@ pub async fn state_page(
     let st = state_of(code)?;
     let mut f = q.check()?;
     f.state = Some(st);
-    let cells = cells(&state, &p, &f).await?;
+    let served = figures(&state, &p).await?;
+    let v = View {
+        figures: &served.figures,
+        filters: &f,
+        stale: served.stale(),
+    };
     if is_csv {
         return Ok(csv_response(
             &format!("insights-{}", st.code()),
-            state_csv(st, &cells),
+            state_csv(st, &v),
         ));
     }
     let chrome = Chrome::new(&state, &p, "/insights").await?;
-    let n = total(&cells, METRIC_CASES).max(0) as u64;
+    let n = v.total(METRIC_CASES).max(0) as u64;
     render(&StatePage {
         chrome: Some(chrome),
         code: st.code(),
@@ -695,10 +697,11 @@ pub async fn state_page(
         form_note: f.form.is_some(),
         query: f.query(false),
         back_query: f.query(false),
-        headlines: headlines(&cells),
+        headlines: headlines(&v),
+        stale: v.stale,
         per_100k: rate(per_100k(st, n)),
         population_source: POPULATION_SOURCE,
-        figures: breakdowns(&cells).into_iter().map(figure).collect(),
+        figures: breakdowns(&v).into_iter().map(figure).collect(),
     })
 }
 
@@ -716,8 +719,13 @@ pub async fn state_chart_csv(
         .to_owned();
     let mut f = q.check()?;
     f.state = Some(st);
-    let cells = cells(&state, &p, &f).await?;
-    let chart = breakdowns(&cells)
+    let served = figures(&state, &p).await?;
+    let v = View {
+        figures: &served.figures,
+        filters: &f,
+        stale: served.stale(),
+    };
+    let chart = breakdowns(&v)
         .into_iter()
         .find(|(cid, _, _)| *cid == id)
         .map(|(_, chart, _)| chart)

@@ -95,22 +95,33 @@ async fn case_rollup(tx: &mut Tx<'_>, hotline_id: &str, case_id: &str) -> Result
     case_bundles(tx, hotline_id, Some(case_id)).await
 }
 
-/// Adds `delta` to a hotline's cells inside `tx`; a cell whose count reaches zero is removed. The
-/// additions go in one statement per [`ROLLUP_CHUNK`] cells (a contact with a new case touches about six),
-/// since every statement lengthens the write transaction that intakes queue behind.
+/// Adds `delta` to a hotline's cells inside `tx`, stamping each with the hotline's new version; a cell
+/// whose count reaches zero stays, at zero, so that readers of the changes see it go. The additions go in
+/// one statement per [`ROLLUP_CHUNK`] cells (a contact with a new case touches about six), since every
+/// statement lengthens the write transaction that intakes queue behind.
 async fn apply_rollup_delta(tx: &mut Tx<'_>, hotline_id: &str, delta: &Cells) -> Result<()> {
     let mut unit = Unit::new();
     push_rollup_delta(&mut unit, hotline_id, delta);
     unit.run_rows_in(tx).await
 }
 
+/// Moves a hotline's rollup version by one.
+const BUMP_ROLLUP_VERSION: &str = "INSERT INTO rollup_versions (hotline_id, version) VALUES ($1, 1) \
+     ON CONFLICT (hotline_id) DO UPDATE SET version = rollup_versions.version + 1";
+
 /// Adds the statements of [`apply_rollup_delta`] to `unit`.
 fn push_rollup_delta(unit: &mut Unit, hotline_id: &str, delta: &Cells) {
     let cells: Vec<(&CellKey, &i64)> = delta.iter().filter(|(_, n)| **n != 0).collect();
+    if cells.is_empty() {
+        return;
+    }
+    // The version moves first: the cells below are stamped with it, and on PostgreSQL its row lock
+    // orders the hotline's rollup writers before any of them touches a cell, so versions commit in order.
+    unit.sql(BUMP_ROLLUP_VERSION).bind(hotline_id);
     for chunk in cells.chunks(ROLLUP_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO rollup_cells (hotline_id, metric, month, state, form, typology, channel, signaler_type, \
-             outcome, referral_status, case_status, n) VALUES ",
+             outcome, referral_status, case_status, n, version) VALUES ",
         );
         for i in 0..chunk.len() {
             let b = i * 11 + 2;
@@ -118,7 +129,8 @@ fn push_rollup_delta(unit: &mut Unit, hotline_id: &str, delta: &Cells) {
                 sql.push_str(", ");
             }
             sql.push_str(&format!(
-                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, \
+                 (SELECT version FROM rollup_versions WHERE hotline_id = $1))",
                 b,
                 b + 1,
                 b + 2,
@@ -134,7 +146,7 @@ fn push_rollup_delta(unit: &mut Unit, hotline_id: &str, delta: &Cells) {
         }
         sql.push_str(
             " ON CONFLICT (hotline_id, metric, month, state, form, typology, channel, signaler_type, outcome, \
-             referral_status, case_status) DO UPDATE SET n = rollup_cells.n + excluded.n",
+             referral_status, case_status) DO UPDATE SET n = rollup_cells.n + excluded.n, version = excluded.version",
         );
         let q = unit.sql(&sql).bind(hotline_id);
         for (k, n) in chunk {
@@ -151,31 +163,6 @@ fn push_rollup_delta(unit: &mut Unit, hotline_id: &str, delta: &Cells) {
                 .bind(**n);
         }
     }
-    for (k, _) in cells.iter().filter(|(_, n)| **n < 0) {
-        unit.sql(
-            "DELETE FROM rollup_cells WHERE hotline_id = $1 AND metric = $2 AND month = $3 AND state = $4 \
-             AND form = $5 AND typology = $6 AND channel = $7 AND signaler_type = $8 AND outcome = $9 \
-             AND referral_status = $10 AND case_status = $11 AND n = 0",
-        )
-        .bind(hotline_id)
-        .bind(&k.metric)
-        .bind(&k.month)
-        .bind(&k.state)
-        .bind(&k.form)
-        .bind(&k.typology)
-        .bind(&k.channel)
-        .bind(&k.signaler_type)
-        .bind(&k.outcome)
-        .bind(&k.referral_status)
-        .bind(&k.case_status);
-    }
-    if !cells.is_empty() {
-        unit.sql(
-            "INSERT INTO rollup_versions (hotline_id, version) VALUES ($1, 1) \
-             ON CONFLICT (hotline_id) DO UPDATE SET version = rollup_versions.version + 1",
-        )
-        .bind(hotline_id);
-    }
 }
 
 /// How many cells one upsert statement carries (11 parameters each, well under both backends' limits).
@@ -183,6 +170,11 @@ const ROLLUP_CHUNK: usize = 256;
 
 /// Replaces a hotline's cells with the ones recomputed from its records; returns how many there are.
 async fn rebuild_rollups_in(tx: &mut Tx<'_>, hotline_id: &str) -> Result<u64> {
+    // The version first, as every writer takes it (see `push_rollup_delta`), then the cells.
+    sqlx::query(BUMP_ROLLUP_VERSION)
+        .bind(hotline_id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query(super::ROLLUP_LOCK_FOR_REBUILD)
         .execute(&mut **tx)
         .await?;
@@ -190,21 +182,38 @@ async fn rebuild_rollups_in(tx: &mut Tx<'_>, hotline_id: &str) -> Result<u64> {
         .bind(hotline_id)
         .execute(&mut **tx)
         .await?;
-    // The cells were replaced, even if they come out the same: figures held in memory are stale.
-    sqlx::query(
-        "INSERT INTO rollup_versions (hotline_id, version) VALUES ($1, 1) \
-         ON CONFLICT (hotline_id) DO UPDATE SET version = rollup_versions.version + 1",
-    )
-    .bind(hotline_id)
-    .execute(&mut **tx)
-    .await?;
     let mut cells = Cells::new();
     for f in contact_facts(tx, hotline_id, None).await? {
         merge(&mut cells, contact_cells(&f));
     }
     merge(&mut cells, case_bundles(tx, hotline_id, None).await?);
     apply_rollup_delta(tx, hotline_id, &cells).await?;
+    // The cells were replaced, even if they come out the same: figures held in memory from before are
+    // read again whole.
+    sqlx::query("UPDATE rollup_versions SET rebuilt = version WHERE hotline_id = $1")
+        .bind(hotline_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(cells.len() as u64)
+}
+
+/// A `rollup_cells` row as a cell.
+fn rollup_cell(r: &DbRow) -> Result<RollupCell> {
+    Ok(RollupCell {
+        key: CellKey {
+            metric: r.try_get("metric")?,
+            month: r.try_get("month")?,
+            state: r.try_get("state")?,
+            form: r.try_get("form")?,
+            typology: r.try_get("typology")?,
+            channel: r.try_get("channel")?,
+            signaler_type: r.try_get("signaler_type")?,
+            outcome: r.try_get("outcome")?,
+            referral_status: r.try_get("referral_status")?,
+            case_status: r.try_get("case_status")?,
+        },
+        count: r.try_get("n")?,
+    })
 }
 
 impl This {
@@ -232,7 +241,7 @@ impl RollupStore for This {
     async fn rollups(&self, hotline_id: &str, f: &RollupFilter) -> Result<Vec<RollupCell>> {
         let rows = sqlx::query(
             "SELECT metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
-             case_status, n FROM rollup_cells WHERE hotline_id = $1 AND ($2 IS NULL OR metric = $2) \
+             case_status, n FROM rollup_cells WHERE hotline_id = $1 AND n <> 0 AND ($2 IS NULL OR metric = $2) \
              AND ($3 IS NULL OR month >= $3) AND ($4 IS NULL OR month <= $4) \
              ORDER BY metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
              case_status",
@@ -243,25 +252,7 @@ impl RollupStore for This {
         .bind(&f.to_month)
         .fetch_all(self.r())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RollupCell {
-                    key: CellKey {
-                        metric: r.try_get("metric")?,
-                        month: r.try_get("month")?,
-                        state: r.try_get("state")?,
-                        form: r.try_get("form")?,
-                        typology: r.try_get("typology")?,
-                        channel: r.try_get("channel")?,
-                        signaler_type: r.try_get("signaler_type")?,
-                        outcome: r.try_get("outcome")?,
-                        referral_status: r.try_get("referral_status")?,
-                        case_status: r.try_get("case_status")?,
-                    },
-                    count: r.try_get("n")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rollup_cell).collect()
     }
 
     async fn rebuild_rollups(&self, ctx: &AuditCtx, hotline_id: &str) -> Result<u64> {
@@ -300,5 +291,40 @@ impl RollupStore for This {
             Some(r) => r.try_get("version")?,
             None => 0,
         })
+    }
+
+    async fn rollup_changes(
+        &self,
+        hotline_id: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<RollupChanges> {
+        // Every version up to this one is in the cells read next (a later snapshot).
+        let before = self.rollup_version(hotline_id).await?;
+        let rows = sqlx::query(
+            "SELECT metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
+             case_status, n, version FROM rollup_cells WHERE hotline_id = $1 AND version > $2 LIMIT $3",
+        )
+        .bind(hotline_id)
+        .bind(since)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+        .fetch_all(self.r())
+        .await?;
+        // Read after the cells: a rebuild they may have seen part of is seen here.
+        let rebuilt: Option<i64> =
+            sqlx::query_scalar("SELECT rebuilt FROM rollup_versions WHERE hotline_id = $1")
+                .bind(hotline_id)
+                .fetch_optional(self.r())
+                .await?;
+        if rows.len() > limit || rebuilt.unwrap_or(0) > since {
+            return Ok(RollupChanges::ReadAll);
+        }
+        let mut version = before.max(since);
+        let mut cells = Vec::with_capacity(rows.len());
+        for r in &rows {
+            version = version.max(r.try_get("version")?);
+            cells.push(rollup_cell(r)?);
+        }
+        Ok(RollupChanges::Cells { version, cells })
     }
 }

@@ -1,0 +1,58 @@
+"""A dashboard question right after each write: how long it takes, whether it was answered from the
+figures before the write (`stale`), and how long the figures take to catch up (counted until a
+question says it is current and counts the new contact).
+
+Usage: after_write.py ADDR ANALYST_TOKEN ADVOCATE_TOKEN CONTACT.json WRITES
+"""
+import http.client
+import json
+import sys
+import time
+
+
+def main():
+    addr, analyst, advocate, body_file, writes = sys.argv[1:6]
+    host, port = addr.split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    body = open(body_file, "rb").read()
+
+    def ask():
+        conn.request("GET", "/api/v1/insights/summary", headers={"Authorization": f"Bearer {analyst}"})
+        res = conn.getresponse()
+        out = json.loads(res.read())
+        assert res.status == 200, out
+        return out
+
+    before = ask()["rows"][0]["counts"]["contacts"]
+    first_ms, catch_up_ms, stale = [], [], 0
+    for i in range(int(writes)):
+        conn.request("POST", "/api/v1/contacts", body=body,
+                     headers={"Authorization": f"Bearer {advocate}", "Content-Type": "application/json"})
+        res = conn.getresponse()
+        res.read()
+        assert res.status == 201, res.status
+        wrote = time.perf_counter()
+        answer = ask()
+        first_ms.append((time.perf_counter() - wrote) * 1000)
+        stale += answer["stale"]
+        while answer["stale"]:
+            time.sleep(0.001)
+            answer = ask()
+        catch_up_ms.append((time.perf_counter() - wrote) * 1000)
+        got = answer["rows"][0]["counts"]["contacts"]
+        assert got == before + i + 1, f"after write {i + 1}: {got} contacts, expected {before + i + 1}"
+
+    def pct(xs, p):
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(p / 100 * len(xs)))], 2)
+
+    print(json.dumps({
+        "writes": len(first_ms),
+        "question_after_write_ms": {"p50": pct(first_ms, 50), "p99": pct(first_ms, 99), "max": round(max(first_ms), 2)},
+        "answered_stale": stale,
+        "current_after_ms": {"p50": pct(catch_up_ms, 50), "p99": pct(catch_up_ms, 99), "max": round(max(catch_up_ms), 2)},
+        "every_write_counted": True,
+    }))
+
+
+main()
