@@ -25,6 +25,10 @@ pub enum StoreError {
     /// The request is not valid for the record's current state; the message says why.
     #[error("{0}")]
     Invalid(String),
+    /// The write was not committed (the batch it joined failed, or the writer stopped): nothing was
+    /// saved, and the same write may succeed when made again. Not the request's fault.
+    #[error("{0}")]
+    NotCommitted(&'static str),
     /// The database URL is not one Lantern understands.
     #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
@@ -49,11 +53,13 @@ const PG_OVERLOAD_CODES: &[&str] = &["40001", "40P01", "53300", "55P03"];
 impl StoreError {
     /// Whether the database could not take the request now (no connection free within the pool's
     /// timeout, a transaction or lock that lost to concurrent ones, too many connections, SQLite busy or
-    /// locked) though nothing is wrong with it: the same request may well succeed a moment later. The
+    /// locked, a write whose batch was not committed) though nothing is wrong with it: the same request may well succeed a moment later. The
     /// server answers these 503 with `Retry-After`.
     pub fn is_overloaded(&self) -> bool {
-        let StoreError::Database(e) = self else {
-            return false;
+        let e = match self {
+            StoreError::Database(e) => e,
+            StoreError::NotCommitted(_) => return true,
+            _ => return false,
         };
         match e {
             sqlx::Error::PoolTimedOut => true,

@@ -111,3 +111,12 @@ async fn postgres_lock_and_deadlock_failures_are_overload_and_a_bad_statement_is
         .await
         .unwrap();
 }
+
+#[test]
+fn a_write_that_was_not_committed_is_overload_and_a_refused_request_is_not() {
+    assert!(
+        StoreError::NotCommitted("the database writer stopped before committing").is_overloaded()
+    );
+    assert!(!StoreError::Invalid("the case is closed".into()).is_overloaded());
+    assert!(!StoreError::NotFound("case").is_overloaded());
+}

@@ -330,8 +330,8 @@ impl Ticket {
             {
                 let c = self.committed.borrow_and_update();
                 if c.failed.contains(&self.batch) {
-                    return Err(StoreError::Invalid(
-                        "the write could not be committed; nothing was saved".into(),
+                    return Err(StoreError::NotCommitted(
+                        "the write could not be committed; nothing was saved",
                     ));
                 }
                 if c.upto > self.batch {
@@ -339,8 +339,8 @@ impl Ticket {
                 }
             }
             if self.committed.changed().await.is_err() {
-                return Err(StoreError::Invalid(
-                    "the database writer stopped before committing".into(),
+                return Err(StoreError::NotCommitted(
+                    "the database writer stopped before committing",
                 ));
             }
         }
