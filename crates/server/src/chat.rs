@@ -491,9 +491,23 @@ impl ChatService {
         conn: &Outbox,
     ) -> Result<ChatId, ChatError> {
         let mut inner = self.lock();
-        let id = inner.hub.resume(token)?.id;
+        let chat = inner.hub.resume(token)?;
+        let (id, status) = (chat.id, chat.status);
         // The old socket (if any) gets nothing more; the lane attaches the new one after the replay.
         inner.seekers.remove(&id);
+        // The page is back: the chat no longer ends for its lost connection, and its advocate knows.
+        if inner.lost.remove(&id).is_some()
+            && let ChatStatus::Active { advocate } = status
+        {
+            Self::tell_advocate(
+                &inner,
+                advocate,
+                &ServerFrame::Presence {
+                    chat: id,
+                    connected: true,
+                },
+            );
+        }
         Self::enqueue(
             &inner,
             id,
@@ -1141,18 +1155,6 @@ impl ChatService {
                         ChatStatus::Ended => send(&conn, &ServerFrame::Ended { chat }),
                     }
                     inner.seekers.insert(chat, (conn_id, conn));
-                    if inner.lost.remove(&chat).is_some()
-                        && let ChatStatus::Active { advocate } = status
-                    {
-                        Self::tell_advocate(
-                            &inner,
-                            advocate,
-                            &ServerFrame::Presence {
-                                chat,
-                                connected: true,
-                            },
-                        );
-                    }
                 }
                 Job::Replay { to, after_seq } => {
                     let inner = self.lock();
