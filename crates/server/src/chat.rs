@@ -1015,13 +1015,7 @@ impl ChatService {
                         send(conn, &frame);
                     }
                 }
-                Target::Advocate(a) => {
-                    if let Some(s) = inner.staff.get(&a) {
-                        for conn in s.conns.values() {
-                            send(conn, &frame);
-                        }
-                    }
-                }
+                Target::Advocate(a) => Self::tell_advocate(&inner, a, &frame),
             }
         }
     }
