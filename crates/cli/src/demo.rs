@@ -459,11 +459,15 @@ mod tests {
             .await
             .unwrap();
 
-        let counts = store
-            .gap_counts(&demo.hotline_id, jiff::civil::date(2026, 12, 1))
-            .await
-            .unwrap();
-        let all = lantern_server::pages::gaps::gaps_of(counts, Some(CaseForm::Labor));
+        let labor = lantern_server::pages::gaps::GapFilters {
+            form: Some(CaseForm::Labor),
+            ..Default::default()
+        };
+        let day = jiff::civil::date(2026, 12, 1);
+        let all =
+            lantern_server::pages::gaps::analyse_in_store(&*store, &demo.hotline_id, &labor, day)
+                .await
+                .unwrap();
         let states = |service, population| {
             all.iter()
                 .filter(|g| {

@@ -2,15 +2,13 @@
 //! parties and screened first contacts, their later contacts, and contacts of no case — through the
 //! store's bulk import, so every record is encrypted and audited like any other.
 
-use lantern_directory::gazetteer::{Gazetteer, ZipPlace};
-use lantern_domain::case::{CaseDetails, CaseLocation};
+use lantern_directory::demo::synthetic_case_details;
 use lantern_domain::codes::IdentifierKind;
 use lantern_domain::identity;
 use lantern_domain::model;
 use lantern_domain::synth::{Generator, SynthItem};
 use lantern_server::intake::determination;
 use lantern_store::{AuditCtx, NewCase, NewContact, NewIdentifier, NewParty, Store};
-use std::collections::HashMap;
 use std::time::Instant;
 
 fn us(t: time::OffsetDateTime) -> i64 {
@@ -252,28 +250,6 @@ async fn flush(
     Ok(())
 }
 
-/// The gazetteer's ZIP codes by state, to give a synthetic case's place (whose ZIP code the generator
-/// draws at random, often in another state) a real county and ZIP code of its state.
-struct ZipsByState(HashMap<&'static str, Vec<&'static ZipPlace>>);
-
-impl ZipsByState {
-    fn new() -> ZipsByState {
-        let mut m: HashMap<&'static str, Vec<&'static ZipPlace>> = HashMap::new();
-        for z in Gazetteer::get().places() {
-            if !z.county.is_empty() {
-                m.entry(z.state.as_str()).or_default().push(z);
-            }
-        }
-        ZipsByState(m)
-    }
-
-    /// A place in `state` picked by `key` (the same key, the same place).
-    fn place(&self, state: &str, key: u128) -> Option<&'static ZipPlace> {
-        let v = self.0.get(state)?;
-        v.get((key % v.len() as u128) as usize).copied()
-    }
-}
-
 /// Loads `scale` years-worth of the synthetic hotline (1.0 = three years of a national hotline:
 /// about 35,000 cases and 150,000 contacts). Returns (cases, contacts).
 pub async fn load(
@@ -291,7 +267,6 @@ pub async fn load(
         std::collections::HashMap::new();
     let mut members: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let total_cases = generator.case_count();
-    let zips = ZipsByState::new();
     let (mut cases, mut contacts) = (0usize, 0usize);
     let mut firsts: Vec<NewContact> = Vec::new();
     let mut laters: Vec<Vec<NewContact>> = Vec::new();
@@ -309,36 +284,7 @@ pub async fn load(
                     Some(n) => network_state.entry(n).or_insert(state).clone(),
                     None => state,
                 };
-                let details = CaseDetails {
-                    typology: sc.case.typology.clone(),
-                    locations: sc
-                        .case
-                        .locations
-                        .iter()
-                        .filter_map(|l| {
-                            let s = l.state?;
-                            let place = l
-                                .city
-                                .as_ref()
-                                .and_then(|_| zips.place(s.code(), sc.case.id.as_u128()));
-                            Some(CaseLocation {
-                                state: s.code().to_owned(),
-                                county: place.map(|p| p.county.clone()).or(l.county.clone()),
-                                city: l.city.clone(),
-                                zip: match (place, &l.zip) {
-                                    (Some(p), Some(_)) => Some(p.zip.clone()),
-                                    (None, z) => z.as_ref().map(|z| z.as_str().to_owned()),
-                                    (Some(_), None) => None,
-                                },
-                            })
-                        })
-                        .collect(),
-                    risk_factors: sc.case.risk_factors.clone(),
-                    recruitment: sc.case.recruitment.clone(),
-                    recruiter_relation: sc.case.recruiter_relation,
-                    means: sc.case.means.clone(),
-                    needs: sc.case.needs.clone(),
-                };
+                let details = synthetic_case_details(&sc.case);
                 let mut iter = sc.contacts.iter();
                 let Some(first) = iter.next() else { continue };
                 let mut c = contact(hotline_id, first);

@@ -554,3 +554,42 @@ pub fn generate(seed: u64, target: usize) -> Directory {
     }
     dir
 }
+
+/// The coded details of a synthetic case (`lantern_domain::synth`) as the demo and benchmarks record
+/// them: its places in a real county and ZIP code of their state when the generator knew a city (it
+/// draws ZIP codes at random, often in another state), the same place for the same case.
+pub fn synthetic_case_details(
+    case: &lantern_domain::model::Case,
+) -> lantern_domain::case::CaseDetails {
+    let gazetteer = Gazetteer::get();
+    let locations = case
+        .locations
+        .iter()
+        .filter_map(|l| {
+            let s = l.state?;
+            let place = l
+                .city
+                .as_ref()
+                .and_then(|_| gazetteer.place_in_state(s.code(), case.id.as_u128()));
+            Some(lantern_domain::case::CaseLocation {
+                state: s.code().to_owned(),
+                county: place.map(|p| p.county.clone()).or(l.county.clone()),
+                city: l.city.clone(),
+                zip: match (place, &l.zip) {
+                    (Some(p), Some(_)) => Some(p.zip.clone()),
+                    (None, z) => z.as_ref().map(|z| z.as_str().to_owned()),
+                    (Some(_), None) => None,
+                },
+            })
+        })
+        .collect();
+    lantern_domain::case::CaseDetails {
+        typology: case.typology.clone(),
+        locations,
+        risk_factors: case.risk_factors.clone(),
+        recruitment: case.recruitment.clone(),
+        recruiter_relation: case.recruiter_relation,
+        means: case.means.clone(),
+        needs: case.needs.clone(),
+    }
+}

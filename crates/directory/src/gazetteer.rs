@@ -49,6 +49,8 @@ pub struct Gazetteer {
     places: Vec<ZipPlace>,
     by_zip: HashMap<String, usize>,
     by_city: HashMap<String, Vec<usize>>,
+    /// The places of each state that name a county, built on first use.
+    by_state: OnceLock<HashMap<String, Vec<usize>>>,
 }
 
 fn city_key(city: &str, state: &str) -> String {
@@ -83,6 +85,7 @@ impl Gazetteer {
             places: Vec::new(),
             by_zip: HashMap::new(),
             by_city: HashMap::new(),
+            by_state: OnceLock::new(),
         };
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split('\t').collect();
@@ -141,6 +144,22 @@ impl Gazetteer {
     pub fn places(&self) -> &[ZipPlace] {
         &self.places
     }
+
+    /// A place of `state` that names its county, picked by `key` (the same key, the same place): for
+    /// synthetic data to put a made-up case in a real county and ZIP code of its state.
+    pub fn place_in_state(&self, state: &str, key: u128) -> Option<&ZipPlace> {
+        let by_state = self.by_state.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, z) in self.places.iter().enumerate() {
+                if !z.county.is_empty() {
+                    m.entry(z.state.clone()).or_default().push(i);
+                }
+            }
+            m
+        });
+        let v = by_state.get(state)?;
+        Some(&self.places[v[(key % v.len() as u128) as usize]])
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +196,16 @@ mod tests {
             (city, state, county, tz)
         );
         assert!(p.lat > 18.0 && p.lat < 72.0 && p.lng < -60.0);
+    }
+
+    #[test]
+    fn a_place_in_a_state_is_one_of_its_own_with_a_county_and_the_same_for_the_same_key() {
+        let g = Gazetteer::get();
+        let a = g.place_in_state("TX", 12_345).expect("Texas has places");
+        assert_eq!(a.state, "TX");
+        assert!(!a.county.is_empty());
+        assert_eq!(g.place_in_state("TX", 12_345).map(|p| &p.zip), Some(&a.zip));
+        assert!(g.place_in_state("ZZ", 1).is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::taxonomy::classify;
 use jiff::civil::Date;
 use lantern_domain::case::county_name;
 use lantern_domain::codes::{Population, ServiceType, UsState};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A place a service serves: a state, and the county when known.
 pub type Place = (UsState, Option<String>);
@@ -112,6 +112,30 @@ pub fn vetted_offers(dir: &Directory, today: Date) -> Vec<Offer> {
     }
     out.sort_by(|a, b| a.service_id.cmp(&b.service_id));
     out
+}
+
+/// What the vetted directory offers where: per place (a state with `None`, each service once; and each
+/// county a service serves), service type and population, how many vetted services on `today`. A
+/// service serving several populations or offering several types is counted under each.
+pub fn supply_counts(
+    dir: &Directory,
+    today: Date,
+) -> BTreeMap<(Place, ServiceType, Population), u64> {
+    let mut supply = BTreeMap::new();
+    for offer in vetted_offers(dir, today) {
+        let states: BTreeSet<UsState> = offer.places.iter().map(|p| p.0).collect();
+        let counties = offer.places.iter().filter(|p| p.1.is_some()).cloned();
+        for place in states.into_iter().map(|s| (s, None)).chain(counties) {
+            for &service in &offer.types {
+                for &population in &offer.populations {
+                    *supply
+                        .entry((place.clone(), service, population))
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    supply
 }
 
 #[cfg(test)]
@@ -242,5 +266,16 @@ mod tests {
         );
         assert_eq!(offers[0].types, [ServiceType::EmergencyShelter]);
         assert_eq!(offers[0].populations, [Population::Men]);
+        // Counted once per state and once per county served.
+        let counts = supply_counts(&dir, jiff::civil::date(2026, 6, 1));
+        let shelter = |place: Place| (place, ServiceType::EmergencyShelter, Population::Men);
+        assert_eq!(counts.len(), 4, "{counts:?}");
+        assert_eq!(counts[&shelter((UsState::Il, None))], 1);
+        assert_eq!(
+            counts[&shelter((UsState::Il, Some("Cook County".into())))],
+            1
+        );
+        assert_eq!(counts[&shelter((UsState::Tx, None))], 1);
+        assert!(!counts.contains_key(&shelter((UsState::Ca, None))));
     }
 }

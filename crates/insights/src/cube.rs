@@ -36,11 +36,20 @@ pub enum Dim {
     ReferralStatus,
     /// Case status.
     CaseStatus,
+    /// County (of the gap analysis's needs).
+    County,
+    /// Service type needed.
+    Service,
+    /// Population.
+    Population,
 }
+
+/// How many dimensions there are.
+pub const DIMS: usize = 12;
 
 impl Dim {
     /// Every dimension, in column order (the order of [`Values`]).
-    pub const ALL: [Dim; 9] = [
+    pub const ALL: [Dim; DIMS] = [
         Dim::Month,
         Dim::State,
         Dim::Form,
@@ -50,7 +59,22 @@ impl Dim {
         Dim::Outcome,
         Dim::ReferralStatus,
         Dim::CaseStatus,
+        Dim::County,
+        Dim::Service,
+        Dim::Population,
     ];
+
+    /// The dimensions dashboard questions group by: every one but the gap analysis's own (the last
+    /// three of [`Dim::ALL`]).
+    pub const DASHBOARD: [Dim; 9] = {
+        let mut d = [Dim::Month; 9];
+        let mut i = 0;
+        while i < d.len() {
+            d[i] = Dim::ALL[i];
+            i += 1;
+        }
+        d
+    };
 
     /// The name used in queries and answers.
     pub fn name(self) -> &'static str {
@@ -64,6 +88,9 @@ impl Dim {
             Dim::Outcome => "outcome",
             Dim::ReferralStatus => "referral_status",
             Dim::CaseStatus => "case_status",
+            Dim::County => "county",
+            Dim::Service => "service",
+            Dim::Population => "population",
         }
     }
 
@@ -78,7 +105,7 @@ impl Dim {
 }
 
 /// A cell's value in each dimension, in [`Dim::ALL`] order; `""` is "not recorded" or "not keyed".
-pub type Values<'a> = [&'a str; 9];
+pub type Values<'a> = [&'a str; DIMS];
 
 /// A metric of the cells and the dimensions its cells are keyed by (a contact has no form, a case no
 /// channel): grouping or filtering a metric by a dimension it lacks has no answer, and the metric is
@@ -164,9 +191,9 @@ type Sums = BTreeMap<String, Vec<i64>>;
 #[derive(Debug, Clone)]
 pub struct Cube {
     schema: &'static [Metric],
-    dicts: [Vec<String>; 9],
-    index: [HashMap<String, u16>; 9],
-    cols: [Vec<u16>; 9],
+    dicts: [Vec<String>; DIMS],
+    index: [HashMap<String, u16>; DIMS],
+    cols: [Vec<u16>; DIMS],
     counts: Vec<i64>,
     /// The cells of each metric of the schema, by its position.
     metric_rows: Vec<Range<usize>>,
@@ -212,12 +239,12 @@ impl Cube {
     fn add_metric_at<'a>(&mut self, m: usize, cells: impl IntoIterator<Item = (Values<'a>, i64)>) {
         let start = self.counts.len();
         let mut sorted = true;
-        let mut last: Option<[u16; 9]> = None;
+        let mut last: Option<[u16; DIMS]> = None;
         for (values, n) in cells {
             if n == 0 {
                 continue;
             }
-            let mut codes = [0_u16; 9];
+            let mut codes = [0_u16; DIMS];
             for d in Dim::ALL {
                 codes[d.col()] = self.code_for(d, values[d.col()]);
                 self.cols[d.col()].push(codes[d.col()]);
@@ -252,7 +279,7 @@ impl Cube {
         &self.dicts[d.col()][code as usize]
     }
 
-    fn cmp_codes(&self, a: &[u16; 9], b: &[u16; 9]) -> std::cmp::Ordering {
+    fn cmp_codes(&self, a: &[u16; DIMS], b: &[u16; DIMS]) -> std::cmp::Ordering {
         Dim::ALL
             .iter()
             .map(|&d| self.value(d, a[d.col()]).cmp(self.value(d, b[d.col()])))
@@ -260,7 +287,7 @@ impl Cube {
             .unwrap_or(std::cmp::Ordering::Equal)
     }
 
-    fn codes(&self, i: usize) -> [u16; 9] {
+    fn codes(&self, i: usize) -> [u16; DIMS] {
         Dim::ALL.map(|d| self.cols[d.col()][i])
     }
 
@@ -392,7 +419,11 @@ fn answer_from(
     q: &Question,
     only: Option<&[&str]>,
 ) -> Answer {
-    let asked = |m: usize| only.is_none_or(|names| names.contains(&schema[m].name));
+    // A metric not counted per month is no dashboard metric: questions are about periods, so they
+    // leave it out altogether (it is read with `Figures::metric_cells`).
+    let asked = |m: usize| {
+        schema[m].keyed_by(Dim::Month) && only.is_none_or(|names| names.contains(&schema[m].name))
+    };
     let (answered, left_out): (Vec<usize>, Vec<usize>) = (0..schema.len())
         .filter(|&m| asked(m))
         .partition(|&m| q.applies_to(&schema[m]));
@@ -487,7 +518,7 @@ impl Figures {
         for m in 0..schema.len() {
             changes.add_metric_at(
                 m,
-                diff.range((m, [""; 9])..)
+                diff.range((m, [""; DIMS])..)
                     .take_while(|((dm, _), _)| *dm == m)
                     .map(|((_, values), n)| (*values, *n)),
             );
@@ -504,25 +535,39 @@ impl Figures {
         let schema = self.base.schema;
         let mut base = Cube::new(schema);
         for m in 0..schema.len() {
-            let mut old = self.base.metric_cells(m).peekable();
-            let mut new = self.changes.metric_cells(m).peekable();
-            let merged = std::iter::from_fn(|| match (old.peek(), new.peek()) {
-                (None, None) => None,
-                (Some(_), None) => old.next(),
-                (None, Some(_)) => new.next(),
-                (Some((a, _)), Some((b, _))) => match a.cmp(b) {
-                    std::cmp::Ordering::Less => old.next(),
-                    std::cmp::Ordering::Greater => new.next(),
-                    std::cmp::Ordering::Equal => {
-                        let (v, a) = old.next()?;
-                        let (_, b) = new.next()?;
-                        Some((v, a + b))
-                    }
-                },
-            });
-            base.add_metric_at(m, merged);
+            base.add_metric_at(m, self.merged_cells(m));
         }
         Figures::new(base, self.version)
+    }
+
+    /// Every cell of one metric as these figures count it (the base's with the changes applied), in
+    /// value order, zero counts left out; none for a metric outside the schema. For views that read a
+    /// metric whole rather than ask questions of it (the gap analysis's needs).
+    pub fn metric_cells(&self, metric: &str) -> Vec<(Values<'_>, i64)> {
+        match self.base.metric(metric) {
+            Some(m) => self.merged_cells(m).filter(|(_, n)| *n != 0).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The base's cells of the metric at `m` merged with the changes' (both sorted by value).
+    fn merged_cells(&self, m: usize) -> impl Iterator<Item = (Values<'_>, i64)> + '_ {
+        let mut old = self.base.metric_cells(m).peekable();
+        let mut new = self.changes.metric_cells(m).peekable();
+        std::iter::from_fn(move || match (old.peek(), new.peek()) {
+            (None, None) => None,
+            (Some(_), None) => old.next(),
+            (None, Some(_)) => new.next(),
+            (Some((a, _)), Some((b, _))) => match a.cmp(b) {
+                std::cmp::Ordering::Less => old.next(),
+                std::cmp::Ordering::Greater => new.next(),
+                std::cmp::Ordering::Equal => {
+                    let (v, a) = old.next()?;
+                    let (_, b) = new.next()?;
+                    Some((v, a + b))
+                }
+            },
+        })
     }
 }
 
@@ -557,7 +602,7 @@ mod tests {
     /// A random cell key shaped like the store's: each metric keyed only by its own dimensions.
     fn key(r: &mut StdRng) -> (&'static str, Values<'static>) {
         let metric = &SCHEMA[r.random_range(0..SCHEMA.len())];
-        let mut v = [""; 9];
+        let mut v = [""; DIMS];
         for d in metric.dims {
             v[d.col()] = match d {
                 Month => pick(r, &["2024-01", "2024-02", "2024-11", "2025-03", "2026-07"]),
@@ -655,10 +700,13 @@ mod tests {
             assert_eq!(cube.count(metric, v), *n, "{metric} {v:?}");
         }
         assert_eq!(
-            cube.count("cases", &["1999-01", "", "", "", "", "", "", "", ""]),
+            cube.count(
+                "cases",
+                &["1999-01", "", "", "", "", "", "", "", "", "", "", ""]
+            ),
             0
         );
-        assert_eq!(cube.count("no_such_metric", &[""; 9]), 0);
+        assert_eq!(cube.count("no_such_metric", &[""; DIMS]), 0);
         assert_eq!(cube.cells().count(), cells.len());
     }
 
@@ -752,10 +800,74 @@ mod tests {
         });
         assert!(a.rows.is_empty());
         let err = Cube::new(SCHEMA)
-            .add_metric("victims", [([""; 9], 1)])
+            .add_metric("victims", [([""; DIMS], 1)])
             .unwrap_err();
         assert_eq!(err.to_string(), "unknown rollup metric `victims`");
         let figures = Figures::new(Cube::new(SCHEMA), 1);
-        assert!(figures.updated(2, [("victims", [""; 9], 1)]).is_err());
+        assert!(figures.updated(2, [("victims", [""; DIMS], 1)]).is_err());
+    }
+
+    #[test]
+    fn a_metric_without_months_is_read_whole_and_left_out_of_questions() {
+        const WITH_NEEDS: &[Metric] = &[
+            Metric {
+                name: "cases",
+                dims: &[Month, State, Form],
+            },
+            Metric {
+                name: "needs",
+                dims: &[State, County, Service, Population, Form],
+            },
+        ];
+        let need = |county: &'static str, service: &'static str| {
+            let mut v = [""; DIMS];
+            v[State.col()] = "TX";
+            v[County.col()] = county;
+            v[Service.col()] = service;
+            v[Population.col()] = "men";
+            v[Form.col()] = "labor";
+            v
+        };
+        let mut case = [""; DIMS];
+        case[Month.col()] = "2025-01";
+        case[State.col()] = "TX";
+        case[Form.col()] = "labor";
+        let mut cube = Cube::new(WITH_NEEDS);
+        cube.add_metric("cases", [(case, 4)]).unwrap();
+        cube.add_metric(
+            "needs",
+            [
+                (need("", "emergency_shelter"), 3),
+                (need("Harris County", "emergency_shelter"), 2),
+            ],
+        )
+        .unwrap();
+        let figures = Figures::new(cube, 1)
+            .updated(
+                2,
+                [
+                    ("needs", need("Harris County", "emergency_shelter"), 0),
+                    ("needs", need("", "legal_services"), 1),
+                ],
+            )
+            .unwrap();
+        let answer = figures.answer(&Question {
+            state: Some("TX".into()),
+            ..Question::default()
+        });
+        assert_eq!(answer.metrics, ["cases"]);
+        assert!(answer.not_applicable.is_empty(), "{answer:?}");
+        assert_eq!(answer.total("cases"), 4);
+        let got = figures.metric_cells("needs");
+        assert_eq!(
+            got,
+            [
+                (need("", "emergency_shelter"), 3),
+                (need("", "legal_services"), 1)
+            ],
+            "the county cell went to zero and is left out"
+        );
+        assert_eq!(figures.compacted().metric_cells("needs"), got);
+        assert!(figures.metric_cells("no_such_metric").is_empty());
     }
 }

@@ -14,10 +14,10 @@
 //! Only counts are held here, never a record.
 
 use anyhow::Context as _;
-use lantern_insights::cube::{Cube, Dim, Figures, Metric};
+use lantern_insights::cube::{Cube, DIMS, Dim, Figures, Metric};
 use lantern_store::rollups::{
-    METRIC_CASE_TYPOLOGIES, METRIC_CASES, METRIC_CONTACTS, METRIC_POTENTIAL_VICTIMS,
-    METRIC_REFERRALS, METRIC_SUBSTANTIVE,
+    METRIC_CASE_NEEDS, METRIC_CASE_TYPOLOGIES, METRIC_CASES, METRIC_CONTACTS,
+    METRIC_POTENTIAL_VICTIMS, METRIC_REFERRALS, METRIC_SUBSTANTIVE,
 };
 use lantern_store::{CellKey, RollupChanges, RollupFilter, Store};
 use std::collections::HashMap;
@@ -26,7 +26,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// The store's rollup metrics (`lantern_store::rollups`) and the dimensions each is keyed by.
+/// The store's rollup metrics (`lantern_store::rollups`) and the dimensions each is keyed by. The gap
+/// analysis's needs are held with them (not counted per month, so no dashboard question reads them).
 pub const SCHEMA: &[Metric] = {
     use Dim::*;
     const CASE: &[Dim] = &[Month, State, Form, Typology, CaseStatus];
@@ -55,6 +56,10 @@ pub const SCHEMA: &[Metric] = {
             name: METRIC_REFERRALS,
             dims: &[Month, State, Form, ReferralStatus],
         },
+        Metric {
+            name: METRIC_CASE_NEEDS,
+            dims: &[State, County, Service, Population, Form],
+        },
     ]
 };
 
@@ -71,7 +76,7 @@ pub const CHANGES_LIMIT: usize = 20_000;
 const COMPACT_AT: usize = 8_192;
 
 /// A cell's values in the cube's dimension order.
-fn values(k: &CellKey) -> [&str; 9] {
+fn values(k: &CellKey) -> [&str; DIMS] {
     [
         &k.month,
         &k.state,
@@ -82,6 +87,9 @@ fn values(k: &CellKey) -> [&str; 9] {
         &k.outcome,
         &k.referral_status,
         &k.case_status,
+        &k.county,
+        &k.service,
+        &k.population,
     ]
 }
 

@@ -14,13 +14,15 @@ use lantern_directory::index::{
 };
 use lantern_directory::model::Directory;
 use lantern_directory::schedule::OpenStatus;
+use lantern_directory::supply::supply_counts;
 use lantern_directory::taxonomy::classify;
 use lantern_domain::codes::{Code as _, Population, ServiceType};
+use lantern_insights::gap::Supply;
 use lantern_store::{AuditCtx, DirectoryChange, DirectoryRecord, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 /// Every record of a directory, as the store keeps them.
@@ -186,6 +188,33 @@ pub struct Loaded {
     pub index: SearchIndex,
     /// Service types and populations by service.
     pub classes: BTreeMap<String, (Vec<ServiceType>, Vec<Population>)>,
+    /// The gap analysis's supply, and the day it was counted on (vetting is judged on a day).
+    supply: Mutex<(jiff::civil::Date, Arc<Vec<Supply>>)>,
+}
+
+/// The vetted supply of a directory on `today`, as the gap analysis reads it.
+pub fn count_supply(dir: &Directory, today: jiff::civil::Date) -> Arc<Vec<Supply>> {
+    Arc::new(
+        supply_counts(dir, today)
+            .into_iter()
+            .map(
+                |(((state, county), service, population), resources)| Supply {
+                    state,
+                    county,
+                    service,
+                    population,
+                    resources,
+                },
+            )
+            .collect(),
+    )
+}
+
+/// Today in UTC, the day vetting is judged on.
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 impl Loaded {
@@ -194,13 +223,26 @@ impl Loaded {
         let index = SearchIndex::build(&dir);
         let classes = classify(&dir);
         let partner = Projection::new(project(&dir, Viewer::Partner));
+        let day = today();
+        let supply = Mutex::new((day, count_supply(&dir, day)));
         Loaded {
             version,
             internal: Projection::new(dir),
             partner,
             index,
             classes,
+            supply,
         }
+    }
+
+    /// What the vetted directory offers per place, service type and population on `today`: counted
+    /// when the directory is loaded, and again the first time it is asked on another day.
+    pub fn supply(&self, today: jiff::civil::Date) -> Arc<Vec<Supply>> {
+        let mut held = self.supply.lock().unwrap_or_else(|e| e.into_inner());
+        if held.0 != today {
+            *held = (today, count_supply(&self.internal.dir, today));
+        }
+        held.1.clone()
     }
 
     /// The projection for a viewer (the public sees what partners see minus partner fields; public

@@ -12,13 +12,14 @@
 //! facts as CSV for DuckDB to turn into Parquet. `verify` proves the shortcut honest at a small scale:
 //! it imports the same records through the store's real write path and compares every cell.
 
+use lantern_directory::demo::synthetic_case_details;
 use lantern_domain::codes::PartyRole;
 use lantern_domain::model;
 use lantern_domain::screening;
 use lantern_domain::synth::{Generator, SynthItem};
 use lantern_store::rollups::{
-    CaseFacts, Cells, ContactFacts, case_bundle_cells, contact_cells, is_substantive, merge,
-    month_of,
+    CaseFacts, Cells, ContactFacts, VictimFacts, case_bundle_cells, contact_cells, is_substantive,
+    merge, month_of, need_facts,
 };
 use lantern_store::{
     AuditCtx, Keyring, NewCase, NewContact, NewDetermination, NewHotline, NewParty, OpenOptions,
@@ -34,10 +35,12 @@ fn us(t: time::OffsetDateTime) -> i64 {
 /// One synthetic record, as the store would hold its coded columns.
 enum Record {
     Case {
-        facts: CaseFacts,
+        facts: Box<CaseFacts>,
         first: ContactFacts,
         later: Vec<ContactFacts>,
-        victims: usize,
+        /// Its coded details as stored (typologies, places, risk factors, needs).
+        details_json: String,
+        victims: Vec<VictimFacts>,
     },
     Contact(ContactFacts),
 }
@@ -60,34 +63,51 @@ fn records(seed: u64, scale: f64) -> impl Iterator<Item = Record> {
             let (first, later) = sc.contacts.split_first()?;
             let outcome = screening::assess(&sc.answers).outcome.code().to_owned();
             let first = contact_facts(first, Some(outcome));
-            let victims = sc
+            let victims: Vec<VictimFacts> = sc
                 .parties
                 .iter()
                 .filter(|p| p.role == PartyRole::PotentialVictim)
-                .count();
+                .map(|p| VictimFacts {
+                    gender: Some(p.gender.code().to_owned()),
+                    age: p.age.map(i64::from),
+                    age_band: p.age_band.map(|b| b.code().to_owned()),
+                    nationality: p.nationality.as_ref().map(|n| n.as_str().to_owned()),
+                })
+                .collect();
+            // Places as the demo records them: a case known to a city is in a real county of its state.
+            let details_json = serde_json::to_string(&synthetic_case_details(&sc.case))
+                .expect("case details serialise");
+            let state = sc
+                .case
+                .locations
+                .iter()
+                .find_map(|l| l.state)
+                .map(|s| s.code().to_owned());
+            let form = sc.case.form.code().to_owned();
+            let (county, needs, populations) =
+                need_facts(state.as_deref(), &form, &details_json, &victims);
             let facts = CaseFacts {
                 // As the store opens a case with its first contact.
                 opened_at_us: first.occurred_at_us.min(now),
                 status: sc.case.status.code().to_owned(),
-                form: sc.case.form.code().to_owned(),
-                state: sc
-                    .case
-                    .locations
-                    .iter()
-                    .find_map(|l| l.state)
-                    .map(|s| s.code().to_owned()),
+                form,
+                state,
                 typologies: sc
                     .case
                     .typology
                     .iter()
                     .map(|t| t.code().to_owned())
                     .collect(),
-                potential_victims: victims as i64,
+                potential_victims: victims.len() as i64,
+                county,
+                needs,
+                populations,
             };
             Some(Record::Case {
-                facts,
+                facts: Box::new(facts),
                 first,
                 later: later.iter().map(|c| contact_facts(c, None)).collect(),
+                details_json,
                 victims,
             })
         }
@@ -121,6 +141,9 @@ struct Csv {
     contacts: std::io::BufWriter<std::fs::File>,
     cases: std::io::BufWriter<std::fs::File>,
     typologies: std::io::BufWriter<std::fs::File>,
+    needs: std::io::BufWriter<std::fs::File>,
+    victims: std::io::BufWriter<std::fs::File>,
+    risks: std::io::BufWriter<std::fs::File>,
     next_case: u64,
 }
 
@@ -139,12 +162,15 @@ impl Csv {
             )?,
             cases: file(
                 "cases.csv",
-                "case_id,opened_at_us,month,state,form,case_status,typology,victims",
+                "case_id,opened_at_us,month,state,form,case_status,typology,victims,county",
             )?,
             typologies: file(
                 "case_typologies.csv",
                 "case_id,month,state,form,case_status,typology",
             )?,
+            needs: file("case_needs.csv", "case_id,service")?,
+            victims: file("victims.csv", "case_id,gender,age,age_band,nationality")?,
+            risks: file("case_risks.csv", "case_id,risk_factor")?,
             next_case: 0,
         })
     }
@@ -171,6 +197,7 @@ impl Csv {
                 facts,
                 first,
                 later,
+                details_json,
                 victims,
             } => {
                 let id = self.next_case;
@@ -178,11 +205,33 @@ impl Csv {
                 let month = month_of(facts.opened_at_us);
                 let state = opt(&facts.state);
                 let primary = facts.typologies.first().map(String::as_str).unwrap_or("");
+                // The county as the store reads it from the places; quoted, since names may hold commas.
                 writeln!(
                     self.cases,
-                    "{id},{},{month},{state},{},{},{primary},{victims}",
-                    facts.opened_at_us, facts.form, facts.status
+                    "{id},{},{month},{state},{},{},{primary},{},\"{}\"",
+                    facts.opened_at_us,
+                    facts.form,
+                    facts.status,
+                    victims.len(),
+                    opt(&facts.county)
                 )?;
+                for n in &facts.needs {
+                    writeln!(self.needs, "{id},{n}")?;
+                }
+                for v in victims {
+                    writeln!(
+                        self.victims,
+                        "{id},{},{},{},{}",
+                        opt(&v.gender),
+                        v.age.map(|a| a.to_string()).unwrap_or_default(),
+                        opt(&v.age_band),
+                        opt(&v.nationality)
+                    )?;
+                }
+                let details: serde_json::Value = serde_json::from_str(details_json)?;
+                for r in details["risk_factors"].as_array().into_iter().flatten() {
+                    writeln!(self.risks, "{id},{}", r.as_str().unwrap_or_default())?;
+                }
                 for t in &facts.typologies {
                     writeln!(
                         self.typologies,
@@ -202,7 +251,10 @@ impl Csv {
     fn finish(mut self) -> std::io::Result<()> {
         self.contacts.flush()?;
         self.cases.flush()?;
-        self.typologies.flush()
+        self.typologies.flush()?;
+        self.needs.flush()?;
+        self.victims.flush()?;
+        self.risks.flush()
     }
 }
 
@@ -242,7 +294,8 @@ async fn load(db: &str, scale: f64, seed: u64, out: &std::path::Path) -> anyhow:
     for (k, n) in &cells {
         sqlx::query(
             "INSERT INTO rollup_cells (hotline_id, metric, month, state, form, typology, channel, \
-             signaler_type, outcome, referral_status, case_status, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             signaler_type, outcome, referral_status, case_status, county, service, population, n) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&hotline)
         .bind(&k.metric)
@@ -255,6 +308,9 @@ async fn load(db: &str, scale: f64, seed: u64, out: &std::path::Path) -> anyhow:
         .bind(&k.outcome)
         .bind(&k.referral_status)
         .bind(&k.case_status)
+        .bind(&k.county)
+        .bind(&k.service)
+        .bind(&k.population)
         .bind(n)
         .execute(&mut *tx)
         .await?;
@@ -335,6 +391,7 @@ async fn verify(scale: f64, seed: u64) -> anyhow::Result<()> {
                 facts,
                 first,
                 later,
+                details_json,
                 victims,
             } => {
                 let mut c = new_contact(&h.id, &first);
@@ -343,15 +400,20 @@ async fn verify(scale: f64, seed: u64) -> anyhow::Result<()> {
                     status: facts.status.clone(),
                     form: facts.form.clone(),
                     state: facts.state.clone(),
-                    details_json: serde_json::json!({ "typology": facts.typologies }).to_string(),
+                    details_json,
                     safety_plan: None,
                     assignee_id: None,
                     // Opened with its first contact, as a live intake would be.
                     opened_at_us: None,
                 });
-                c.parties = (0..victims)
-                    .map(|_| NewParty {
+                c.parties = victims
+                    .into_iter()
+                    .map(|v| NewParty {
                         role: "potential_victim".into(),
+                        gender: v.gender,
+                        age: v.age,
+                        age_band: v.age_band,
+                        nationality: v.nationality,
                         ..Default::default()
                     })
                     .collect();

@@ -94,6 +94,9 @@ pub struct NewReferral {
     pub exception_reason: Option<String>,
     /// The advocate.
     pub created_by: Option<String>,
+    /// The service types (codes) of the directory service referred to: what the case needed, for the
+    /// gap analysis.
+    pub service_types: Vec<String>,
 }
 
 /// One step of a referral's life.

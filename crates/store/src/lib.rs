@@ -18,7 +18,6 @@ pub mod chat;
 pub mod crypto;
 pub mod directory;
 pub mod error;
-pub mod gaps;
 pub mod linkage;
 mod model;
 mod postgres;
@@ -33,7 +32,6 @@ pub use chat::*;
 pub use crypto::Keyring;
 pub use directory::*;
 pub use error::{Result, StoreError};
-pub use gaps::{GapCounts, GapStore, NeedCount, SupplyCount};
 pub use linkage::*;
 pub use model::*;
 pub use rollups::{CellKey, RollupCell, RollupChanges, RollupFilter, RollupStore};
@@ -62,7 +60,6 @@ pub trait Store:
     + LinkageStore
     + ChatStore
     + CallStore
-    + GapStore
     + RateLimitStore
     + Send
     + Sync

@@ -15,6 +15,11 @@
 //!   status.
 //! - `potential_victims`: the number of potential-victim parties of a case, keyed like `cases`.
 //! - `referrals`: month the referral was made, its status, and its case's state and form.
+//! - `case_needs` (the gap analysis's, not a dashboard metric: see [`METRICS`]): one per case, service type
+//!   it needed (recorded in `details.needs`, or the service types of a referral not withdrawn) and
+//!   population its people belong to ([`lantern_domain::population`]), with its state and form; county `''`
+//!   counts every such case of the state, and a county's cells again the cases known to be in that county
+//!   (so a state's cells are not the sum of its counties'). No month: a gap is over all of a hotline's cases.
 
 use crate::audit::AuditCtx;
 use crate::error::Result;
@@ -35,7 +40,12 @@ pub const METRIC_POTENTIAL_VICTIMS: &str = "potential_victims";
 /// Referrals, keyed by month made, status, and their case's state and form.
 pub const METRIC_REFERRALS: &str = "referrals";
 
-/// Every metric, in the order reports list them.
+/// Cases that needed a service type, for a population, per state (and county), form.
+pub const METRIC_CASE_NEEDS: &str = "case_needs";
+
+/// Every dashboard metric, in the order reports list them: the ones counted per month that dashboards,
+/// `lantern stats` and public statistics sum. [`METRIC_CASE_NEEDS`] is kept beside them in the same
+/// cells but is not one of them (its cells count a case once per service and population).
 pub const METRICS: &[&str] = &[
     METRIC_CONTACTS,
     METRIC_SUBSTANTIVE,
@@ -68,6 +78,12 @@ pub struct CellKey {
     pub referral_status: String,
     /// Case status code.
     pub case_status: String,
+    /// County name (`county_name` form), for [`METRIC_CASE_NEEDS`].
+    pub county: String,
+    /// Service type code, for [`METRIC_CASE_NEEDS`].
+    pub service: String,
+    /// Population code, for [`METRIC_CASE_NEEDS`].
+    pub population: String,
 }
 
 /// One rollup cell: a key and its count.
@@ -112,6 +128,12 @@ pub struct CaseFacts {
     pub typologies: Vec<String>,
     /// How many potential-victim parties it has.
     pub potential_victims: i64,
+    /// The county of its main state it is known to be in (from its places' county or ZIP code).
+    pub county: Option<String>,
+    /// Service type codes recorded as needed (`details.needs`).
+    pub needs: Vec<String>,
+    /// Population codes its people belong to, from its potential victims, form and risk factors.
+    pub populations: Vec<String>,
 }
 
 /// The coded facts of a referral that the rules read.
@@ -121,6 +143,8 @@ pub struct ReferralFacts {
     pub created_at_us: i64,
     /// Status.
     pub status: String,
+    /// Service type codes of the directory service referred to, as recorded when it was made.
+    pub service_types: Vec<String>,
 }
 
 /// A multiset of cells: key → count (never zero).
@@ -229,6 +253,39 @@ pub fn referral_cells(r: &ReferralFacts, case: &CaseFacts) -> Cells {
     cells
 }
 
+/// What a case needed ([`METRIC_CASE_NEEDS`]): once per service type, from its recorded needs and its
+/// referrals not withdrawn, and population, in its main state and again in its county when known. A
+/// case without a main state, need or population adds nothing.
+pub fn case_need_cells(case: &CaseFacts, referrals: &[ReferralFacts]) -> Cells {
+    let mut cells = Cells::new();
+    let Some(state) = case.state.as_deref().filter(|s| !s.is_empty()) else {
+        return cells;
+    };
+    let mut wanted: std::collections::BTreeSet<&str> =
+        case.needs.iter().map(String::as_str).collect();
+    for r in referrals.iter().filter(|r| r.status != "withdrawn") {
+        wanted.extend(r.service_types.iter().map(String::as_str));
+    }
+    let counties = std::iter::once("").chain(case.county.as_deref());
+    for county in counties {
+        for service in &wanted {
+            for population in &case.populations {
+                let key = CellKey {
+                    metric: METRIC_CASE_NEEDS.into(),
+                    state: state.into(),
+                    form: case.form.clone(),
+                    county: county.into(),
+                    service: (*service).into(),
+                    population: population.clone(),
+                    ..CellKey::default()
+                };
+                add(&mut cells, key, 1);
+            }
+        }
+    }
+    cells
+}
+
 /// What a case and its referrals contribute together (a change to the case moves its referrals' cells).
 pub fn case_bundle_cells(case: &CaseFacts, referrals: &[ReferralFacts]) -> Cells {
     let mut cells = case_cells(case);
@@ -237,6 +294,7 @@ pub fn case_bundle_cells(case: &CaseFacts, referrals: &[ReferralFacts]) -> Cells
             add(&mut cells, k, n);
         }
     }
+    merge(&mut cells, case_need_cells(case, referrals));
     cells
 }
 
@@ -268,6 +326,72 @@ pub fn typologies_of(details_json: &str) -> Vec<String> {
             })
         })
         .unwrap_or_default()
+}
+
+/// A potential victim's coded facts, as stored on the party.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VictimFacts {
+    /// Gender code.
+    pub gender: Option<String>,
+    /// Age in years.
+    pub age: Option<i64>,
+    /// Age band code.
+    pub age_band: Option<String>,
+    /// Nationality (ISO country code).
+    pub nationality: Option<String>,
+}
+
+/// What the gap analysis reads of a case ([`CaseFacts::county`], `needs`, `populations`), from its main
+/// state, form, coded details (JSON) and potential victims. Codes that do not read add nothing (stored
+/// details were checked when written).
+pub fn need_facts(
+    state: Option<&str>,
+    form: &str,
+    details_json: &str,
+    victims: &[VictimFacts],
+) -> (Option<String>, Vec<String>, Vec<String>) {
+    use lantern_domain::case::{CaseDetails, county_name};
+    use lantern_domain::codes::{AgeBand, CaseForm, Gender};
+    use lantern_domain::population::{Victim, populations_of};
+    let Ok(details) = serde_json::from_str::<CaseDetails>(details_json) else {
+        return (None, Vec::new(), Vec::new());
+    };
+    let county = state.and_then(|state| {
+        details
+            .locations
+            .iter()
+            .filter(|l| l.state == state)
+            .find_map(|l| {
+                l.county.as_deref().and_then(county_name).or_else(|| {
+                    let z =
+                        lantern_directory::gazetteer::Gazetteer::get().zip(l.zip.as_deref()?)?;
+                    (z.state == state).then(|| county_name(&z.county)).flatten()
+                })
+            })
+    });
+    let needs = details.needs.iter().map(|n| n.code().to_owned()).collect();
+    let populations = match form.parse::<CaseForm>() {
+        Ok(form) => {
+            let victims: Vec<Victim<'_>> = victims
+                .iter()
+                .map(|v| Victim {
+                    gender: v.gender.as_deref().and_then(|g| g.parse::<Gender>().ok()),
+                    age: v.age.and_then(|a| u32::try_from(a).ok()),
+                    age_band: v
+                        .age_band
+                        .as_deref()
+                        .and_then(|b| b.parse::<AgeBand>().ok()),
+                    nationality: v.nationality.as_deref(),
+                })
+                .collect();
+            populations_of(form, &victims, &details.risk_factors)
+                .into_iter()
+                .map(|p| p.code().to_owned())
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    (county, needs, populations)
 }
 
 /// Which cells to read.
@@ -329,6 +453,9 @@ mod tests {
             state: Some("TX".into()),
             typologies: vec!["agriculture_animal_husbandry".into(), "construction".into()],
             potential_victims: 3,
+            county: Some("Harris County".into()),
+            needs: vec!["emergency_shelter".into()],
+            populations: vec!["men".into(), "labor_trafficking_survivors".into()],
         }
     }
 
@@ -379,6 +506,7 @@ mod tests {
         let refs = [ReferralFacts {
             created_at_us: 0,
             status: "sent".into(),
+            service_types: vec!["legal_services".into()],
         }];
         let b = case_bundle_cells(&before, &refs);
         let a = case_bundle_cells(&after, &refs);
@@ -389,5 +517,84 @@ mod tests {
         merge(&mut applied, d);
         assert_eq!(applied, a);
         assert!(delta(&a, &a).is_empty());
+    }
+
+    fn needs(cells: &Cells) -> BTreeMap<(String, String, String), i64> {
+        cells
+            .iter()
+            .filter(|(k, _)| k.metric == METRIC_CASE_NEEDS)
+            .map(|(k, n)| {
+                assert_eq!(
+                    (k.month.as_str(), k.state.as_str(), k.form.as_str()),
+                    ("", "TX", "labor")
+                );
+                (
+                    (k.county.clone(), k.service.clone(), k.population.clone()),
+                    *n,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_case_needs_each_service_once_per_population_in_its_state_and_its_county() {
+        let refs = [
+            ReferralFacts {
+                created_at_us: 0,
+                status: "sent".into(),
+                service_types: vec!["legal_services".into(), "emergency_shelter".into()],
+            },
+            ReferralFacts {
+                created_at_us: 0,
+                status: "withdrawn".into(),
+                service_types: vec!["medical_care".into()],
+            },
+        ];
+        let got = needs(&case_bundle_cells(&case(), &refs));
+        // 2 services (shelter recorded and referred counts once; the withdrawn referral not at all) × 2
+        // populations × (state + county).
+        assert_eq!(got.len(), 8, "{got:?}");
+        assert!(got.values().all(|&n| n == 1));
+        assert!(got.contains_key(&("".into(), "legal_services".into(), "men".into())));
+        assert!(got.contains_key(&(
+            "Harris County".into(),
+            "emergency_shelter".into(),
+            "labor_trafficking_survivors".into()
+        )));
+        assert!(!got.keys().any(|k| k.1 == "medical_care"));
+        let nowhere = CaseFacts {
+            state: None,
+            ..case()
+        };
+        assert!(needs(&case_need_cells(&nowhere, &refs)).is_empty());
+    }
+
+    #[test]
+    fn need_facts_read_county_needs_and_populations_from_the_details_and_victims() {
+        let details = r#"{"locations":[{"state":"CA","county":"Fresno"},{"state":"TX","county":"Harris"}],
+            "needs":["emergency_shelter"],"risk_factors":["disability"]}"#;
+        let man = VictimFacts {
+            gender: Some("man".into()),
+            age: Some(40),
+            nationality: Some("MX".into()),
+            ..VictimFacts::default()
+        };
+        let (county, needs, pops) = need_facts(Some("TX"), "labor", details, &[man]);
+        assert_eq!(county.as_deref(), Some("Harris County"));
+        assert_eq!(needs, ["emergency_shelter"]);
+        for p in [
+            "men",
+            "adults",
+            "foreign_nationals",
+            "labor_trafficking_survivors",
+            "people_with_disabilities",
+        ] {
+            assert!(pops.iter().any(|x| x == p), "{p} in {pops:?}");
+        }
+        assert_eq!(need_facts(Some("NY"), "labor", details, &[]).0, None);
+        assert_eq!(
+            need_facts(Some("TX"), "labor", "not json", &[]),
+            (None, vec![], vec![])
+        );
     }
 }

@@ -1828,7 +1828,14 @@ mod rollups {
         "agriculture_animal_husbandry",
         "construction",
     ];
-    const REFERRAL_STATUSES: &[&str] = &["proposed", "sent", "accepted", "declined", "completed"];
+    const REFERRAL_STATUSES: &[&str] = &[
+        "proposed",
+        "sent",
+        "accepted",
+        "declined",
+        "completed",
+        "withdrawn",
+    ];
     const ROLES: &[&str] = &["potential_victim", "suspected_trafficker", "witness"];
 
     fn pick<'a>(r: &mut StdRng, xs: &[&'a str]) -> &'a str {
@@ -1839,19 +1846,58 @@ mod rollups {
         r.random_bool(0.8).then(|| pick(r, xs).to_owned())
     }
 
-    fn details(r: &mut StdRng) -> String {
+    const NEEDS: &[&str] = &["emergency_shelter", "legal_services", "medical_care"];
+    const COUNTIES: &[&str] = &["Harris", "Fresno County", "Kings", "Dade"];
+    const GENDERS: &[&str] = &["woman", "man", "transgender_nonconforming"];
+
+    /// Typologies, and (so the gap analysis's needs move too) needs, places (mostly in `state`) and
+    /// risk factors.
+    fn details(r: &mut StdRng, state: Option<&str>) -> String {
         let n = r.random_range(0..3);
         let t: Vec<&str> = (0..n).map(|_| pick(r, TYPOLOGIES)).collect();
-        serde_json::json!({ "typology": t }).to_string()
+        let needs: Vec<&str> = (0..r.random_range(0..3)).map(|_| pick(r, NEEDS)).collect();
+        let mut needs = needs;
+        needs.sort_unstable();
+        needs.dedup();
+        let places: Vec<serde_json::Value> = (0..r.random_range(0..3))
+            .map(|_| {
+                let st = match state {
+                    Some(st) if r.random_bool(0.7) => st,
+                    _ => pick(r, STATES),
+                };
+                serde_json::json!({"state": st, "county": pick(r, COUNTIES)})
+            })
+            .collect();
+        let risks: Vec<&str> = r
+            .random_bool(0.3)
+            .then_some("disability")
+            .into_iter()
+            .collect();
+        serde_json::json!({ "typology": t, "needs": needs, "locations": places, "risk_factors": risks })
+            .to_string()
+    }
+
+    /// A party with the coded facts the gap analysis reads.
+    fn random_party(r: &mut StdRng) -> NewParty {
+        NewParty {
+            role: pick(r, ROLES).into(),
+            gender: maybe(r, GENDERS),
+            age: r.random_bool(0.5).then(|| r.random_range(10..60)),
+            nationality: r
+                .random_bool(0.5)
+                .then(|| pick(r, &["US", "MX"]).to_owned()),
+            ..Default::default()
+        }
     }
 
     fn random_case(r: &mut StdRng, hotline_id: &str) -> NewCase {
+        let state = maybe(r, STATES);
         NewCase {
             hotline_id: hotline_id.into(),
             status: pick(r, STATUSES).into(),
             form: pick(r, FORMS).into(),
-            state: maybe(r, STATES),
-            details_json: details(r),
+            details_json: details(r, state.as_deref()),
+            state,
             ..Default::default()
         }
     }
@@ -1890,12 +1936,7 @@ mod rollups {
             _ => {}
         }
         if c.case_id.is_some() || c.open_case.is_some() {
-            c.parties = (0..r.random_range(0..3))
-                .map(|_| NewParty {
-                    role: pick(r, ROLES).into(),
-                    ..Default::default()
-                })
-                .collect();
+            c.parties = (0..r.random_range(0..3)).map(|_| random_party(r)).collect();
         }
         c
     }
@@ -1909,6 +1950,7 @@ mod rollups {
             target_name: "Shelter".into(),
             basis: "consent".into(),
             shared_json: "{}".into(),
+            service_types: vec!["emergency_shelter".into()],
             ..Default::default()
         }
     }
@@ -1920,6 +1962,7 @@ mod rollups {
         cases: Vec<String>,
         referrals: Vec<(String, String)>,
         pending: Vec<String>,
+        parties: Vec<(String, String)>,
     }
 
     impl World {
@@ -1958,7 +2001,7 @@ mod rollups {
                     status: r.random_bool(0.5).then(|| pick(r, STATUSES).into()),
                     form: r.random_bool(0.5).then(|| pick(r, FORMS).into()),
                     state: r.random_bool(0.4).then(|| maybe(r, STATES)),
-                    details_json: r.random_bool(0.4).then(|| details(r)),
+                    details_json: r.random_bool(0.4).then(|| details(r, None)),
                     ..Default::default()
                 };
                 s.update_case(&ctx(), h, &id, &change).await.unwrap();
@@ -1967,10 +2010,17 @@ mod rollups {
                 let id = w.cases[r.random_range(0..w.cases.len())].clone();
                 let party = NewParty {
                     case_id: id,
-                    role: pick(r, ROLES).into(),
-                    ..Default::default()
+                    ..random_party(r)
                 };
-                s.add_party(&ctx(), h, &party).await.unwrap();
+                if !w.parties.is_empty() && r.random_bool(0.4) {
+                    // Change a party's facts (its role stays).
+                    let (pid, role) = w.parties[r.random_range(0..w.parties.len())].clone();
+                    let change = NewParty { role, ..party };
+                    s.update_party(&ctx(), h, &pid, &change).await.unwrap();
+                } else {
+                    let added = s.add_party(&ctx(), h, &party).await.unwrap();
+                    w.parties.push((added.id, added.role));
+                }
             }
             5 if !w.cases.is_empty() && !w.contacts.is_empty() => {
                 let case_id = w.cases[r.random_range(0..w.cases.len())].clone();
@@ -2058,6 +2108,21 @@ mod rollups {
                     assert_eq!(total(&incremental, "cases") as usize, w.cases.len());
                     assert_eq!(total(&incremental, "referrals") as usize, w.referrals.len());
                     assert!(incremental.iter().all(|c| c.count > 0));
+                    // The gap analysis's needs move with cases, parties and referrals, counties too.
+                    let needs = |county: bool| {
+                        incremental
+                            .iter()
+                            .filter(|c| {
+                                c.key.metric == "case_needs" && c.key.county.is_empty() != county
+                            })
+                            .count()
+                    };
+                    assert!(
+                        needs(false) > 5 && needs(true) > 5,
+                        "{}, {}",
+                        needs(false),
+                        needs(true)
+                    );
                     s.rebuild_rollups(&ctx(), h).await.unwrap();
                     let rebuilt = s.rollups(h, &all).await.unwrap();
                     assert_eq!(incremental, rebuilt, "{:?}, seed {seed}", s.backend());

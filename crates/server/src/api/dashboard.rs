@@ -97,15 +97,19 @@ fn question(q: SummaryQuery) -> Result<Question, AppError> {
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(g) => Some(Dim::parse(g).ok_or_else(|| {
-            AppError::invalid(
-                "group_by",
-                format!(
-                    "unknown grouping `{g}`; use one of {}",
-                    Dim::ALL.map(Dim::name).join(", ")
-                ),
-            )
-        })?),
+        Some(g) => Some(
+            Dim::parse(g)
+                .filter(|d| Dim::DASHBOARD.contains(d))
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "group_by",
+                        format!(
+                            "unknown grouping `{g}`; use one of {}",
+                            Dim::DASHBOARD.map(Dim::name).join(", ")
+                        ),
+                    )
+                })?,
+        ),
     };
     Ok(Question {
         from,

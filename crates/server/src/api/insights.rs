@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use lantern_store::RollupFilter;
-use lantern_store::rollups::METRICS;
+use lantern_store::rollups::{METRIC_CASE_NEEDS, METRICS};
 use serde::{Deserialize, Serialize};
 
 /// Which cells to read.
@@ -22,7 +22,8 @@ pub struct RollupQuery {
     #[serde(default)]
     to: Option<String>,
     /// Only this metric: `contacts`, `substantive_contacts`, `cases`, `case_typologies`,
-    /// `potential_victims` or `referrals`.
+    /// `potential_victims`, `referrals`, or the gap analysis's `case_needs` (not counted per month, so
+    /// left out when a month is asked).
     #[serde(default)]
     metric: Option<String>,
 }
@@ -40,6 +41,12 @@ pub struct RollupCellView {
     outcome: String,
     referral_status: String,
     case_status: String,
+    /// `case_needs` only: the county (empty: the whole state).
+    county: String,
+    /// `case_needs` only: the service type needed.
+    service: String,
+    /// `case_needs` only: the population.
+    population: String,
     count: i64,
 }
 
@@ -55,10 +62,14 @@ pub async fn rollups(
     let to = crate::pages::insights::month("to", &q.to)?;
     if let Some(m) = &q.metric
         && !METRICS.contains(&m.as_str())
+        && m != METRIC_CASE_NEEDS
     {
         return Err(AppError::invalid(
             "metric",
-            format!("unknown metric `{m}`; use one of {}", METRICS.join(", ")),
+            format!(
+                "unknown metric `{m}`; use one of {}, {METRIC_CASE_NEEDS}",
+                METRICS.join(", ")
+            ),
         ));
     }
     let filter = RollupFilter {
@@ -81,6 +92,9 @@ pub async fn rollups(
                 outcome: c.key.outcome,
                 referral_status: c.key.referral_status,
                 case_status: c.key.case_status,
+                county: c.key.county,
+                service: c.key.service,
+                population: c.key.population,
                 count: c.count,
             })
             .collect(),

@@ -194,6 +194,11 @@ pub async fn create(
             .then(|| input.exception_reason.clone().map(|s| s.trim().to_owned()))
             .flatten(),
         created_by: Some(p.user.id.clone()),
+        service_types: l
+            .classes
+            .get(&service.id)
+            .map(|(types, _)| types.iter().map(|t| t.code().to_owned()).collect())
+            .unwrap_or_default(),
     };
     Ok(state.store.create_referral(&p.ctx(), &new).await?)
 }

@@ -16,10 +16,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use lantern_domain::codes::{CaseForm, Code, Population, ServiceType, UsState};
-use lantern_insights::gap::{Gap, Need, Supply, gap_map, gaps};
+use lantern_insights::cube::{Dim, Figures};
+use lantern_insights::gap::{Gap, Need, gap_map, gaps};
 use lantern_insights::geo::POPULATION_SOURCE;
 use lantern_insights::svg::{self, Choropleth};
-use lantern_store::GapCounts;
+use lantern_store::rollups::METRIC_CASE_NEEDS;
+use lantern_store::{RollupFilter, Store};
 use serde::{Deserialize, Serialize};
 
 /// How many gaps each ranked list of the page shows (the CSV and JSON hold them all).
@@ -124,55 +126,93 @@ impl GapFilters {
         .collect();
         serde_urlencoded::to_string(q).unwrap_or_default()
     }
-
-    fn keeps(&self, g: &Gap) -> bool {
-        self.service.is_none_or(|s| s == g.service)
-            && self.population.is_none_or(|p| p == g.population)
-            && self.state.is_none_or(|s| s == g.state)
-    }
 }
 
-/// The gaps of the caller's hotline that pass the filters, ranked (states and counties together).
+/// The gaps of the caller's hotline that pass the filters, ranked (states and counties together): the
+/// needs from the hotline's `case_needs` rollup cells held in memory with the dashboard's figures, the
+/// supply counted from the directory held in memory. Nothing here reads a case.
 pub async fn analyse(
     state: &AppState,
     p: &Principal,
     f: &GapFilters,
 ) -> Result<Vec<Gap>, AppError> {
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
-    let counts = state.store.gap_counts(&p.user.hotline_id, today).await?;
-    let mut all = gaps_of(counts, f.form);
-    all.retain(|g| f.keeps(g));
-    Ok(all)
+    let served = state
+        .dashboard
+        .figures(&state.store, &p.user.hotline_id)
+        .await?;
+    let loaded = crate::api::directory::loaded(state, p).await?;
+    let supply = loaded.supply(crate::directory::today());
+    Ok(gaps(&needs_of(&served.figures, f), &supply))
 }
 
-/// The gaps between a hotline's needs (of cases of `form` only, when given) and supply, ranked.
-pub fn gaps_of(counts: GapCounts, form: Option<CaseForm>) -> Vec<Gap> {
-    let needs: Vec<Need> = counts
-        .needs
+/// The needs among the figures' `case_needs` cells that pass the filters (every form summed when no
+/// form is asked).
+pub fn needs_of(figures: &Figures, f: &GapFilters) -> Vec<Need> {
+    const KEY: [Dim; 5] = [
+        Dim::State,
+        Dim::County,
+        Dim::Service,
+        Dim::Population,
+        Dim::Form,
+    ];
+    figures
+        .metric_cells(METRIC_CASE_NEEDS)
         .into_iter()
-        .filter(|n| form.is_none_or(|form| form == n.form))
-        .map(|n| Need {
-            state: n.state,
-            county: n.county,
-            service: n.service,
-            population: n.population,
-            cases: n.cases,
+        .filter_map(|(v, n)| need_of(KEY.map(|d| v[d as usize]), n, f))
+        .collect()
+}
+
+/// One `case_needs` cell (state, county, service, population and form codes, and its count) as a need,
+/// when it passes the filters; `None` too when its codes do not read.
+fn need_of(
+    [state, county, service, population, form]: [&str; 5],
+    n: i64,
+    f: &GapFilters,
+) -> Option<Need> {
+    let want = |asked: Option<&'static str>, v: &str| asked.is_none_or(|a| a == v);
+    if !(want(f.state.map(|s| s.code()), state)
+        && want(f.form.map(|v| v.code()), form)
+        && want(f.service.map(|s| s.code()), service)
+        && want(f.population.map(|v| v.code()), population))
+    {
+        return None;
+    }
+    Some(Need {
+        state: UsState::parse_usps(state).ok()?,
+        county: (!county.is_empty()).then(|| county.to_owned()),
+        service: ServiceType::parse(service).ok()?,
+        population: Population::parse(population).ok()?,
+        cases: u64::try_from(n).ok()?,
+    })
+}
+
+/// The same analysis read from the store rather than from figures held in memory (the cells, and the
+/// directory to count its supply on `today`): for the command line and tests.
+pub async fn analyse_in_store(
+    store: &dyn Store,
+    hotline_id: &str,
+    f: &GapFilters,
+    today: jiff::civil::Date,
+) -> anyhow::Result<Vec<Gap>> {
+    let filter = RollupFilter {
+        metric: Some(METRIC_CASE_NEEDS.into()),
+        ..RollupFilter::default()
+    };
+    let needs: Vec<Need> = store
+        .rollups(hotline_id, &filter)
+        .await?
+        .iter()
+        .filter_map(|c| {
+            let k = &c.key;
+            need_of(
+                [&k.state, &k.county, &k.service, &k.population, &k.form].map(String::as_str),
+                c.count,
+                f,
+            )
         })
         .collect();
-    let supply: Vec<Supply> = counts
-        .supply
-        .into_iter()
-        .map(|s| Supply {
-            state: s.state,
-            county: s.county,
-            service: s.service,
-            population: s.population,
-            resources: s.resources,
-        })
-        .collect();
-    gaps(&needs, &supply)
+    let dir = crate::directory::from_records(&store.directory_records(hotline_id).await?)?;
+    Ok(gaps(&needs, &crate::directory::count_supply(&dir, today)))
 }
 
 /// The service and population the map shows: the filters', else the largest state gap's.

@@ -218,6 +218,24 @@ async fn an_advocate_finds_an_open_spanish_legal_service_refers_with_consent_and
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", text(res).await);
+    // The referral records what the case needed, for the gap analysis: the clinic's service type.
+    let needs = app
+        .store
+        .rollups(
+            &app.hotline_id,
+            &lantern_store::RollupFilter {
+                metric: Some("case_needs".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        needs.iter().any(|c| c.key.state == "TX"
+            && c.key.service == "immigration_legal"
+            && c.key.population == "labor_trafficking_survivors"),
+        "{needs:?}"
+    );
     let file = text(app.get(&format!("/cases/{case}"), Some(&b)).await).await;
     assert!(
         file.contains("Immigration legal clinic")

@@ -167,6 +167,7 @@ async fn seed(app: &TestApp) {
                 consent_by: Some("the caller".into()),
                 consent_method: Some("verbal".into()),
                 shared_json: "{}".into(),
+                service_types: vec!["legal_services".into()],
                 ..Default::default()
             },
         )

@@ -116,6 +116,7 @@ impl PgStore {
             .await?;
         sqlx::migrate!("src/postgres/migrations").run(&pool).await?;
         let store = PgStore { pool, keys };
+        store.fill_referral_service_types().await?;
         store.rebuild_missing_rollups().await?;
         Ok(store)
     }

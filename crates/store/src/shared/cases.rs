@@ -427,6 +427,19 @@ async fn insert_contact(
         let case = insert_case(tx, keys, ctx, open, new.occurred_at_us.min(now)).await?;
         // A case opened here has no referrals yet and only this contact's parties: its cells are known
         // without reading it back.
+        let victims: Vec<VictimFacts> = new
+            .parties
+            .iter()
+            .filter(|p| p.role == "potential_victim")
+            .map(|p| VictimFacts {
+                gender: p.gender.clone(),
+                age: p.age,
+                age_band: p.age_band.clone(),
+                nationality: p.nationality.clone(),
+            })
+            .collect();
+        let (county, needs, populations) =
+            need_facts(case.state.as_deref(), &case.form, &case.details_json, &victims);
         opened_cells = Some(case_bundle_cells(
             &CaseFacts {
                 opened_at_us: case.opened_at_us,
@@ -434,11 +447,10 @@ async fn insert_contact(
                 form: case.form.clone(),
                 state: case.state.clone(),
                 typologies: typologies_of(&case.details_json),
-                potential_victims: new
-                    .parties
-                    .iter()
-                    .filter(|p| p.role == "potential_victim")
-                    .count() as i64,
+                potential_victims: victims.len() as i64,
+                county,
+                needs,
+                populations,
             },
             &[],
         ));
@@ -724,6 +736,8 @@ impl CaseStore for This {
                 "a party's role cannot change (it is {role}); add a new party instead"
             )));
         }
+        // A potential victim's gender, age and nationality are the populations a case's needs count.
+        let rollup_before = case_rollup(&mut tx, hotline_id, &case_id).await?;
         sqlx::query("UPDATE parties SET gender = $1, age = $2, age_band = $3, nationality = $4, details = $5, updated_at = $6 WHERE id = $7")
             .bind(&new.gender)
             .bind(new.age)
@@ -747,7 +761,8 @@ impl CaseStore for This {
             &new.identifiers,
         )
         .await?;
-        // No rollup change: a party's role, the only fact of it the rollups count, cannot change.
+        let rollup_after = case_rollup(&mut tx, hotline_id, &case_id).await?;
+        apply_rollup_delta(&mut tx, hotline_id, &delta(&rollup_before, &rollup_after)).await?;
         touch_case(&mut tx, &case_id).await?;
         append_audit(
             &mut tx,

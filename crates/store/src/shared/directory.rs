@@ -310,8 +310,8 @@ impl DirectoryStore for This {
         sqlx::query(concat!(
             "INSERT INTO referrals (",
             referral_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22)"
+            ", service_types) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23)"
         ))
         .bind(&id)
         .bind(&new.hotline_id)
@@ -341,6 +341,7 @@ impl DirectoryStore for This {
         .bind(&new.created_by)
         .bind(now)
         .bind(now)
+        .bind(json_list(&new.service_types))
         .execute(&mut *tx)
         .await?;
         insert_referral_event(

@@ -1,55 +1,47 @@
-// The gap analysis's reads (see `crate::gaps`), included into each backend's `repo` module beside
-// `directory.rs` (whose `directory_records` it uses): coded columns only, of one hotline.
+// The gap analysis's upkeep, included into each backend's `repo` module beside `directory.rs` (whose
+// `directory_records` it uses). Its needs are rollup cells (`crate::rollups::METRIC_CASE_NEEDS`), counted
+// by every write; what they read of a referral is the service types recorded when it was made. Referrals
+// made before those were recorded (migration 0016) get them here, from the directory as it is now, when
+// the store opens: before the rollups are rebuilt, so that their cells count them.
 
 use crate::directory::directory_of;
-use crate::gaps::{CaseRow, GapCounts, GapStore, VictimRow, tally};
 
-#[async_trait]
-impl GapStore for This {
-    async fn gap_counts(&self, hotline_id: &str, today: jiff::civil::Date) -> Result<GapCounts> {
-        let cases = sqlx::query("SELECT id, state, form, details FROM cases WHERE hotline_id = $1")
-            .bind(hotline_id)
-            .fetch_all(self.r())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(CaseRow {
-                    id: r.try_get("id")?,
-                    state: r.try_get("state")?,
-                    form: r.try_get("form")?,
-                    details: r.try_get("details")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let victims = sqlx::query(
-            "SELECT case_id, gender, age, age_band, nationality FROM parties \
-             WHERE hotline_id = $1 AND role = 'potential_victim'",
+impl This {
+    /// Records the service types of every referral that has none recorded yet (a service no longer in
+    /// the directory, or no service at all, gets an empty list). One transaction per hotline.
+    pub(super) async fn fill_referral_service_types(&self) -> Result<()> {
+        let hotlines: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT hotline_id FROM referrals WHERE service_types IS NULL",
         )
-        .bind(hotline_id)
         .fetch_all(self.r())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(VictimRow {
-                case_id: r.try_get("case_id")?,
-                gender: r.try_get("gender")?,
-                age: r.try_get("age")?,
-                age_band: r.try_get("age_band")?,
-                nationality: r.try_get("nationality")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let referrals = sqlx::query(
-            "SELECT case_id, service_id FROM referrals \
-             WHERE hotline_id = $1 AND service_id IS NOT NULL AND status <> 'withdrawn'",
-        )
-        .bind(hotline_id)
-        .fetch_all(self.r())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("case_id")?, r.try_get("service_id")?)))
-        .collect::<Result<Vec<(String, String)>>>()?;
-        let dir = directory_of(&self.directory_records(hotline_id).await?)?;
-        tally(&cases, &victims, &referrals, &dir, today)
+        .await?;
+        for hotline_id in hotlines {
+            let dir = directory_of(&self.directory_records(&hotline_id).await?)?;
+            let classes = lantern_directory::taxonomy::classify(&dir);
+            let mut lease = self.lease().await?;
+            let mut tx = lease.conn().begin().await?;
+            let rows = sqlx::query(
+                "SELECT id, service_id FROM referrals WHERE hotline_id = $1 AND service_types IS NULL",
+            )
+            .bind(&hotline_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &rows {
+                let id: String = r.try_get("id")?;
+                let service: Option<String> = r.try_get("service_id")?;
+                let types: Vec<String> = service
+                    .and_then(|s| classes.get(&s))
+                    .map(|(types, _)| types.iter().map(|t| t.code().to_owned()).collect())
+                    .unwrap_or_default();
+                sqlx::query("UPDATE referrals SET service_types = $1 WHERE id = $2")
+                    .bind(json_list(&types))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            lease.done().durable().await?;
+        }
+        Ok(())
     }
 }

@@ -10,16 +10,33 @@ async fn contact_facts(
     hotline_id: &str,
     contact_id: Option<&str>,
 ) -> Result<Vec<ContactFacts>> {
-    let rows = sqlx::query(
-        "SELECT c.occurred_at, c.state, c.channel, c.signaler_type, c.category, \
-         (SELECT d.outcome FROM determinations d WHERE d.contact_id = c.id \
-          ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS outcome \
-         FROM contacts c WHERE c.hotline_id = $1 AND ($2 IS NULL OR c.id = $2)",
-    )
-    .bind(hotline_id)
-    .bind(contact_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    macro_rules! facts {
+        ($where:literal) => {
+            concat!(
+                "SELECT c.occurred_at, c.state, c.channel, c.signaler_type, c.category, \
+                 (SELECT d.outcome FROM determinations d WHERE d.contact_id = c.id \
+                  ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS outcome \
+                 FROM contacts c WHERE ",
+                $where
+            )
+        };
+    }
+    // One contact by its keys only (see `case_bundles`).
+    let rows = match contact_id {
+        Some(id) => {
+            sqlx::query(facts!("c.hotline_id = $1 AND c.id = $2"))
+                .bind(hotline_id)
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+        None => {
+            sqlx::query(facts!("c.hotline_id = $1"))
+                .bind(hotline_id)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+    };
     rows.iter()
         .map(|r| {
             Ok(ContactFacts {
@@ -43,46 +60,79 @@ async fn contact_rollup(tx: &mut Tx<'_>, hotline_id: &str, contact_id: &str) -> 
     Ok(cells)
 }
 
-/// The cells of one case with its referrals (`case_id` given), or of every case of a hotline.
+/// The cells of one case with its referrals (`case_id` given), or of every case of a hotline. One case
+/// is read by its keys only (a `$2 IS NULL OR id = $2` condition would make both backends scan the
+/// hotline's cases on every write).
 async fn case_bundles(tx: &mut Tx<'_>, hotline_id: &str, case_id: Option<&str>) -> Result<Cells> {
-    let rows = sqlx::query(
-        "SELECT c.id, c.opened_at, c.status, c.form, c.state, c.details, \
-         (SELECT COUNT(*) FROM parties p WHERE p.case_id = c.id AND p.role = 'potential_victim') AS victims \
-         FROM cases c WHERE c.hotline_id = $1 AND ($2 IS NULL OR c.id = $2)",
-    )
-    .bind(hotline_id)
-    .bind(case_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let refs = sqlx::query(
-        "SELECT case_id, created_at, status FROM referrals WHERE hotline_id = $1 AND ($2 IS NULL OR case_id = $2)",
-    )
-    .bind(hotline_id)
-    .bind(case_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let (cases, victims, refs) = match case_id {
+        Some(_) => (
+            "SELECT id, opened_at, status, form, state, details FROM cases WHERE hotline_id = $1 AND id = $2",
+            "SELECT case_id, gender, age, age_band, nationality FROM parties \
+             WHERE case_id = $2 AND hotline_id = $1 AND role = 'potential_victim'",
+            "SELECT case_id, created_at, status, service_types FROM referrals WHERE hotline_id = $1 AND case_id = $2",
+        ),
+        None => (
+            "SELECT id, opened_at, status, form, state, details FROM cases WHERE hotline_id = $1",
+            "SELECT case_id, gender, age, age_band, nationality FROM parties \
+             WHERE hotline_id = $1 AND role = 'potential_victim'",
+            "SELECT case_id, created_at, status, service_types FROM referrals WHERE hotline_id = $1",
+        ),
+    };
+    let bind = |sql| {
+        let q = sqlx::query(sql).bind(hotline_id);
+        match case_id {
+            Some(id) => q.bind(id),
+            None => q,
+        }
+    };
+    let rows = bind(cases).fetch_all(&mut **tx).await?;
+    let mut victims_of: std::collections::HashMap<String, Vec<VictimFacts>> =
+        std::collections::HashMap::new();
+    for r in &bind(victims).fetch_all(&mut **tx).await? {
+        victims_of
+            .entry(r.try_get("case_id")?)
+            .or_default()
+            .push(VictimFacts {
+                gender: r.try_get("gender")?,
+                age: r.try_get("age")?,
+                age_band: r.try_get("age_band")?,
+                nationality: r.try_get("nationality")?,
+            });
+    }
     let mut by_case: std::collections::HashMap<String, Vec<ReferralFacts>> =
         std::collections::HashMap::new();
-    for r in &refs {
+    for r in &bind(refs).fetch_all(&mut **tx).await? {
+        let types: Option<String> = r.try_get("service_types")?;
         by_case
             .entry(r.try_get("case_id")?)
             .or_default()
             .push(ReferralFacts {
                 created_at_us: r.try_get("created_at")?,
                 status: r.try_get("status")?,
+                service_types: match types {
+                    Some(t) => parse_list(&t)?,
+                    None => Vec::new(),
+                },
             });
     }
     let mut cells = Cells::new();
     for r in &rows {
         let id: String = r.try_get("id")?;
         let details: String = r.try_get("details")?;
+        let state: Option<String> = r.try_get("state")?;
+        let form: String = r.try_get("form")?;
+        let victims = victims_of.remove(&id).unwrap_or_default();
+        let (county, needs, populations) = need_facts(state.as_deref(), &form, &details, &victims);
         let facts = CaseFacts {
             opened_at_us: r.try_get("opened_at")?,
             status: r.try_get("status")?,
-            form: r.try_get("form")?,
-            state: r.try_get("state")?,
+            form,
+            state,
             typologies: typologies_of(&details),
-            potential_victims: r.try_get("victims")?,
+            potential_victims: victims.len() as i64,
+            county,
+            needs,
+            populations,
         };
         let referrals = by_case.remove(&id).unwrap_or_default();
         merge(&mut cells, case_bundle_cells(&facts, &referrals));
@@ -121,32 +171,22 @@ fn push_rollup_delta(unit: &mut Unit, hotline_id: &str, delta: &Cells) {
     for chunk in cells.chunks(ROLLUP_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO rollup_cells (hotline_id, metric, month, state, form, typology, channel, signaler_type, \
-             outcome, referral_status, case_status, n, version) VALUES ",
+             outcome, referral_status, case_status, county, service, population, n, version) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = i * 11 + 2;
+            let b = i * CELL_PARAMS + 2;
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!(
-                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, \
-                 (SELECT version FROM rollup_versions WHERE hotline_id = $1))",
-                b,
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            ));
+            sql.push_str("($1");
+            for p in b..b + CELL_PARAMS {
+                sql.push_str(&format!(", ${p}"));
+            }
+            sql.push_str(", (SELECT version FROM rollup_versions WHERE hotline_id = $1))");
         }
         sql.push_str(
             " ON CONFLICT (hotline_id, metric, month, state, form, typology, channel, signaler_type, outcome, \
-             referral_status, case_status) DO UPDATE SET n = rollup_cells.n + excluded.n, version = excluded.version",
+             referral_status, case_status, county, service, population) DO UPDATE SET n = rollup_cells.n + excluded.n, version = excluded.version",
         );
         let q = unit.sql(&sql).bind(hotline_id);
         for (k, n) in chunk {
@@ -160,12 +200,18 @@ fn push_rollup_delta(unit: &mut Unit, hotline_id: &str, delta: &Cells) {
                 .bind(&k.outcome)
                 .bind(&k.referral_status)
                 .bind(&k.case_status)
+                .bind(&k.county)
+                .bind(&k.service)
+                .bind(&k.population)
                 .bind(**n);
         }
     }
 }
 
-/// How many cells one upsert statement carries (11 parameters each, well under both backends' limits).
+/// How many parameters a cell takes in the upsert (its key but the hotline, and its count).
+const CELL_PARAMS: usize = 14;
+
+/// How many cells one upsert statement carries (14 parameters each, well under both backends' limits).
 const ROLLUP_CHUNK: usize = 256;
 
 /// Replaces a hotline's cells with the ones recomputed from its records; returns how many there are.
@@ -211,6 +257,9 @@ fn rollup_cell(r: &DbRow) -> Result<RollupCell> {
             outcome: r.try_get("outcome")?,
             referral_status: r.try_get("referral_status")?,
             case_status: r.try_get("case_status")?,
+            county: r.try_get("county")?,
+            service: r.try_get("service")?,
+            population: r.try_get("population")?,
         },
         count: r.try_get("n")?,
     })
@@ -241,10 +290,10 @@ impl RollupStore for This {
     async fn rollups(&self, hotline_id: &str, f: &RollupFilter) -> Result<Vec<RollupCell>> {
         let rows = sqlx::query(
             "SELECT metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
-             case_status, n FROM rollup_cells WHERE hotline_id = $1 AND n <> 0 AND ($2 IS NULL OR metric = $2) \
-             AND ($3 IS NULL OR month >= $3) AND ($4 IS NULL OR month <= $4) \
+             case_status, county, service, population, n FROM rollup_cells WHERE hotline_id = $1 AND n <> 0 \
+             AND ($2 IS NULL OR metric = $2) AND ($3 IS NULL OR month >= $3) AND ($4 IS NULL OR month <= $4) \
              ORDER BY metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
-             case_status",
+             case_status, county, service, population",
         )
         .bind(hotline_id)
         .bind(&f.metric)
@@ -303,7 +352,7 @@ impl RollupStore for This {
         let before = self.rollup_version(hotline_id).await?;
         let rows = sqlx::query(
             "SELECT metric, month, state, form, typology, channel, signaler_type, outcome, referral_status, \
-             case_status, n, version FROM rollup_cells WHERE hotline_id = $1 AND version > $2 LIMIT $3",
+             case_status, county, service, population, n, version FROM rollup_cells WHERE hotline_id = $1 AND version > $2 LIMIT $3",
         )
         .bind(hotline_id)
         .bind(since)

@@ -121,6 +121,7 @@ impl SqliteStore {
             path: path.to_owned(),
             _checkpointer: Checkpointer::start(checkpoints),
         };
+        store.fill_referral_service_types().await?;
         store.rebuild_missing_rollups().await?;
         Ok(store)
     }

@@ -1,5 +1,8 @@
-//! The gap analysis's counts, on every backend: what cases needed (recorded needs and referrals)
-//! against what the vetted directory offers, per state and county, of one hotline only.
+//! The gap analysis's needs, on every backend: the `case_needs` rollup cells count what cases needed
+//! (recorded needs and referrals not withdrawn) per state and county, service and population, of one
+//! hotline only, kept by every write and equal to a rebuild; referrals made before the cells existed get
+//! their service types from the directory when the store opens. (The supply side is counted from the
+//! directory by `lantern_directory::supply`, tested there.)
 
 use super::*;
 use lantern_directory::ext::{LanternExt, VettingInfo};
@@ -7,8 +10,11 @@ use lantern_directory::model::{
     Address, Directory, Location, Organization, Service, ServiceArea, ServiceAtLocation,
 };
 use lantern_directory::taxonomy::{install, population_attribute, service_type_attribute};
-use lantern_domain::codes::{CaseForm, Population, ServiceType, UsState, Vetting};
-use lantern_store::{DirectoryChange, DirectoryRecord, NeedCount, NewParty, NewReferral};
+use lantern_domain::codes::{Population, ServiceType, UsState, Vetting};
+use lantern_store::rollups::METRIC_CASE_NEEDS;
+use lantern_store::{
+    DirectoryChange, DirectoryRecord, NewParty, NewReferral, RollupCell, RollupFilter,
+};
 
 fn vetted(status: Vetting) -> Option<LanternExt> {
     Some(LanternExt {
@@ -152,7 +158,12 @@ async fn case_with_victim(
     case.id
 }
 
-async fn refer(s: &dyn Store, hotline_id: &str, case_id: &str, service_id: &str) -> String {
+async fn refer(
+    s: &dyn Store,
+    hotline_id: &str,
+    case_id: &str,
+    (service_id, service_type): (&str, ServiceType),
+) -> String {
     let r = s
         .create_referral(
             &ctx(),
@@ -168,6 +179,7 @@ async fn refer(s: &dyn Store, hotline_id: &str, case_id: &str, service_id: &str)
                 consent_by: Some("the caller".into()),
                 consent_method: Some("verbal".into()),
                 shared_json: "{}".into(),
+                service_types: vec![service_type.code().into()],
                 ..Default::default()
             },
         )
@@ -184,27 +196,36 @@ fn man(age: i64) -> NewParty {
     }
 }
 
+/// A hotline's `case_needs` cells.
+async fn need_cells(s: &dyn Store, hotline_id: &str) -> Vec<RollupCell> {
+    let filter = RollupFilter {
+        metric: Some(METRIC_CASE_NEEDS.into()),
+        ..RollupFilter::default()
+    };
+    s.rollups(hotline_id, &filter).await.unwrap()
+}
+
 fn cases_of(
-    needs: &[NeedCount],
+    needs: &[RollupCell],
     state: UsState,
     county: Option<&str>,
     service: ServiceType,
     population: Population,
-) -> u64 {
+) -> i64 {
     needs
         .iter()
         .filter(|n| {
-            n.state == state
-                && n.county.as_deref() == county
-                && n.service == service
-                && n.population == population
+            n.key.state == state.code()
+                && n.key.county == county.unwrap_or("")
+                && n.key.service == service.code()
+                && n.key.population == population.code()
         })
-        .map(|n| n.cases)
+        .map(|n| n.count)
         .sum()
 }
 
 #[tokio::test]
-async fn needs_from_cases_and_referrals_meet_the_vetted_supply_per_state_and_county() {
+async fn needs_from_cases_and_referrals_are_counted_per_state_and_county_by_every_write() {
     use Population::{Adults, ForeignNationals, LaborTraffickingSurvivors, Men, Minors, Women};
     use ServiceType::{EmergencyShelter, LegalServices};
     for db in backends().await {
@@ -244,12 +265,12 @@ async fn needs_from_cases_and_referrals_meet_the_vetted_supply_per_state_and_cou
             },
         )
         .await;
-        refer(s, &a, &c2, "legal").await;
+        refer(s, &a, &c2, ("legal", LegalServices)).await;
         // Needs nothing recorded and no referral: not counted.
         case_with_victim(s, &a, ("TX", "sex", serde_json::json!({})), man(40)).await;
         // Only a withdrawn referral: not counted.
         let c4 = case_with_victim(s, &a, ("TX", "labor", serde_json::json!({})), man(41)).await;
-        let r = refer(s, &a, &c4, "legal").await;
+        let r = refer(s, &a, &c4, ("legal", LegalServices)).await;
         s.move_referral(
             &ctx(),
             &a,
@@ -274,9 +295,7 @@ async fn needs_from_cases_and_referrals_meet_the_vetted_supply_per_state_and_cou
         // Another hotline's case never counts.
         case_with_victim(s, &b, ("TX", "labor", shelter), man(25)).await;
 
-        let today = jiff::civil::date(2026, 6, 1);
-        let got = s.gap_counts(&a, today).await.unwrap();
-        let n = &got.needs;
+        let n = &need_cells(s, &a).await;
         assert_eq!(cases_of(n, UsState::Tx, None, EmergencyShelter, Men), 2);
         assert_eq!(
             cases_of(n, UsState::Tx, Some("Harris County"), EmergencyShelter, Men),
@@ -311,36 +330,28 @@ async fn needs_from_cases_and_referrals_meet_the_vetted_supply_per_state_and_cou
         );
         assert!(
             n.iter()
-                .filter(|x| x.state == UsState::Tx)
-                .all(|x| x.form == CaseForm::Labor),
+                .filter(|x| x.key.state == "TX")
+                .all(|x| x.key.form == "labor" && x.key.month.is_empty()),
             "{n:?}"
         );
-        let supply = |state, county: Option<&str>, service, population| {
-            got.supply
-                .iter()
-                .filter(|x| {
-                    x.state == state
-                        && x.county.as_deref() == county
-                        && x.service == service
-                        && x.population == population
-                })
-                .map(|x| x.resources)
-                .sum::<u64>()
-        };
-        assert_eq!(supply(UsState::Tx, None, EmergencyShelter, Men), 1);
+        // Withdrawing the shelter case's need moves its cells out, a rebuild agrees with the writes, and
+        // the other hotline counts its own case only.
+        let other = need_cells(s, &b).await;
         assert_eq!(
-            supply(UsState::Tx, Some("Harris County"), EmergencyShelter, Men),
+            cases_of(&other, UsState::Tx, None, EmergencyShelter, Men),
             1
         );
-        assert_eq!(supply(UsState::Tx, None, EmergencyShelter, Women), 1);
-        assert_eq!(supply(UsState::Ca, None, EmergencyShelter, Men), 1);
-        assert_eq!(supply(UsState::Tx, None, LegalServices, Men), 0);
-        // The other hotline has needs and no directory.
-        let other = s.gap_counts(&b, today).await.unwrap();
-        assert_eq!(
-            cases_of(&other.needs, UsState::Tx, None, EmergencyShelter, Men),
-            1
-        );
-        assert!(other.supply.is_empty());
+        assert_eq!(cases_of(&other, UsState::Tx, None, LegalServices, Men), 0);
+        s.rebuild_rollups(&ctx(), &a).await.unwrap();
+        assert_eq!(&need_cells(s, &a).await, n);
+
+        // A database from before the needs were counted: its referrals have no service types and it has
+        // no cells. Opening it fills the types in from the directory and builds the cells.
+        raw(&db, "UPDATE referrals SET service_types = NULL").await;
+        raw(&db, "DELETE FROM rollup_cells").await;
+        let reopened = lantern_store::open(&db.url, db.keys.clone(), &OpenOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(&need_cells(&*reopened, &a).await, n);
     }
 }
