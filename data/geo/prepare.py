@@ -1,6 +1,9 @@
-"""Throwaway: turns us-atlas's states-albers-10m.json (and Puerto Rico from states-10m.json) into
-us-states-albers.tsv. Run: python3 prepare.py PATH_TO_UNPACKED_us-atlas_PACKAGE > us-states-albers.tsv
-(get the package with `npm pack us-atlas@3.0.1` and untar it)."""
+"""Throwaway: turns the npm package us-atlas 3.0.1 into the shipped map geometry.
+Get the package with `npm pack us-atlas@3.0.1` and untar it, then run from this folder:
+  python3 prepare.py PKG > us-states-albers.tsv
+  python3 prepare.py --counties PKG ../census/county-population.tsv > us-counties-albers.tsv
+The first turns states-albers-10m.json (and Puerto Rico from states-10m.json) into one path per state;
+the second turns counties-albers-10m.json into one path per county (see SOURCE.md)."""
 import json, sys, math
 
 USPS = {"01":"AL","02":"AK","04":"AZ","05":"AR","06":"CA","08":"CO","09":"CT","10":"DE","11":"DC","12":"FL",
@@ -62,28 +65,85 @@ def path(rings):
         out.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in r[:-1]) + "Z")
     return "".join(out)
 
-pkg = sys.argv[1]
-albers = json.load(open(f"{pkg}/states-albers-10m.json"))
-arcs = decode(albers)
-rows = {}
-for g in albers["objects"]["states"]["geometries"]:
-    rings = [ring(arcs, r) for p in polys(g) for r in p]
-    rows[USPS[g["id"]]] = (g["id"], g["properties"]["name"], path(rings))
+def states(pkg):
+    albers = json.load(open(f"{pkg}/states-albers-10m.json"))
+    arcs = decode(albers)
+    rows = {}
+    for g in albers["objects"]["states"]["geometries"]:
+        rings = [ring(arcs, r) for p in polys(g) for r in p]
+        rows[USPS[g["id"]]] = (g["id"], g["properties"]["name"], path(rings))
 
-# Puerto Rico is not in the Albers USA layout: place it as an inset below Florida, projected
-# equirectangularly at the scale of the lower 48 (about 17.5 px per degree of longitude there).
-geo = json.load(open(f"{pkg}/states-10m.json"))
-garcs = decode(geo)
-for g in geo["objects"]["states"]["geometries"]:
-    if g["id"] != "72":
-        continue
-    rings = [ring(garcs, r) for p in polys(g) for r in p]
-    k = 22.0
-    lon0, lat0 = -67.3, 18.55
-    proj = [[(880 + (lon - lon0) * k * math.cos(math.radians(18.2)), 585 + (lat0 - lat) * k) for lon, lat in r] for r in rings]
-    rows["PR"] = ("72", g["properties"]["name"], path(proj))
+    # Puerto Rico is not in the Albers USA layout: place it as an inset below Florida, projected
+    # equirectangularly at the scale of the lower 48 (about 17.5 px per degree of longitude there).
+    geo = json.load(open(f"{pkg}/states-10m.json"))
+    garcs = decode(geo)
+    for g in geo["objects"]["states"]["geometries"]:
+        if g["id"] != "72":
+            continue
+        rings = [ring(garcs, r) for p in polys(g) for r in p]
+        k = 22.0
+        lon0, lat0 = -67.3, 18.55
+        proj = [[(880 + (lon - lon0) * k * math.cos(math.radians(18.2)), 585 + (lat0 - lat) * k) for lon, lat in r] for r in rings]
+        rows["PR"] = ("72", g["properties"]["name"], path(proj))
 
-print("# usps\tfips\tname\tsvg_path (975x610 viewport; see SOURCE.md)")
-for usps in sorted(rows):
-    fips, name, d = rows[usps]
-    print(f"{usps}\t{fips}\t{name}\t{d}")
+    print("# usps\tfips\tname\tsvg_path (975x610 viewport; see SOURCE.md)")
+    for usps in sorted(rows):
+        fips, name, d = rows[usps]
+        print(f"{usps}\t{fips}\t{name}\t{d}")
+
+
+def simplify_arcs(arcs, tol):
+    """Simplifies every arc once, keeping its two ends, so two counties that share a border still
+    share exactly the same points after simplification (no slivers or gaps between neighbours)."""
+    return [simplify(a, tol) if len(a) > 2 else a for a in arcs]
+
+
+def counties(pkg, census_tsv):
+    topo = json.load(open(f"{pkg}/counties-albers-10m.json"))
+    arcs = simplify_arcs(decode(topo), COUNTY_TOLERANCE)
+    known = {}
+    for line in open(census_tsv, encoding="utf-8"):
+        if line.startswith("#"):
+            continue
+        fips = line.split("\t", 1)[0]
+        known[fips] = True
+    out = []
+    for g in topo["objects"]["counties"]["geometries"]:
+        fips = g["id"]
+        if fips not in known:
+            sys.exit(f"county {fips} ({g['properties']['name']}) has a shape but no Census population row")
+        rings = [ring(arcs, r) for p in polys(g) for r in p]
+        d = "".join(
+            "M" + "L".join(f"{x:.2f},{y:.2f}" for x, y in dedup(r)[:-1]) + "Z"
+            for r in rings
+            if len(dedup(r)) >= 4
+        )
+        if not d:
+            # Too small to have an area at 1:10,000,000 (us-atlas keeps it as a line): no shape.
+            print(f"note: county {fips} ({g['properties']['name']}) has no area; left out", file=sys.stderr)
+            continue
+        out.append((fips, USPS[fips[:2]], d))
+    missing = set(known) - {f for f, _, _ in out}
+    print("# fips\tusps\tsvg_path (975x610 Albers USA viewport, as us-states-albers.tsv; see SOURCE.md)")
+    for fips, usps, d in sorted(out):
+        print(f"{fips}\t{usps}\t{d}")
+    if missing:
+        print(f"note: {len(missing)} Census counties have no shape: {sorted(missing)}", file=sys.stderr)
+
+
+def dedup(r):
+    """The ring's points rounded as written, with repeats dropped."""
+    out = []
+    for x, y in r:
+        p = (round(x, 2), round(y, 2))
+        if not out or out[-1] != p:
+            out.append(p)
+    return out
+
+
+COUNTY_TOLERANCE = float(__import__("os").environ.get("TOL", "0.1"))
+
+if sys.argv[1] == "--counties":
+    counties(sys.argv[2], sys.argv[3])
+else:
+    states(sys.argv[1])

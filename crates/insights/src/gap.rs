@@ -1,9 +1,9 @@
-//! Gap analysis: per state, what survivors needed (cases needing a service type, for a population)
-//! against the vetted directory resources of that service type serving that population, per case
-//! and per 100,000 residents, ranked with the largest gaps first.
+//! Gap analysis: per state and county, what survivors needed (cases needing a service type, for a
+//! population) against the vetted directory resources of that service type serving that
+//! population, per case and per 100,000 residents, ranked with the largest gaps first.
 
-use crate::geo::population_2020;
-use crate::svg::{Choropleth, Datum};
+use crate::geo::{county, county_population, population_2020};
+use crate::svg::{Choropleth, CountyChoropleth, Datum};
 use lantern_domain::codes::{Population, ServiceType, UsState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -56,10 +56,11 @@ pub struct Gap {
     pub resources: u64,
     /// Cases per resource (`None` when there is no resource at all: the largest gap).
     pub cases_per_resource: Option<f64>,
-    /// Cases needing it per 100,000 residents of the state (`None` for a county: Lantern ships
-    /// state populations only).
+    /// Cases needing it per 100,000 residents of the state (2020 Census) or county (Census
+    /// Vintage 2019 estimates); `None` for a county name that matches no county of the Census
+    /// file ([`crate::geo::county`]), and for Puerto Rico's municipios, which it lacks.
     pub cases_per_100k: Option<f64>,
-    /// Resources per 100,000 residents of the state (`None` for a county).
+    /// Resources per 100,000 residents, with the same populations (`None` where that is).
     pub resources_per_100k: Option<f64>,
 }
 
@@ -87,11 +88,12 @@ pub fn gaps(needs: &[Need], supply: &[Supply]) -> Vec<Gap> {
         .map(|(k, cases)| {
             let resources = res.get(&k).copied().unwrap_or(0);
             let (state, county, service, population) = k;
-            let per = |n: u64| {
-                county
-                    .is_none()
-                    .then(|| n as f64 * 100_000.0 / pop[&state] as f64)
-            };
+            let residents = match &county {
+                None => pop.get(&state).copied(),
+                Some(name) => county_population(state, name),
+            }
+            .filter(|p| *p > 0);
+            let per = |n: u64| residents.map(|p| n as f64 * 100_000.0 / p as f64);
             Gap {
                 cases_per_resource: (resources > 0).then(|| cases as f64 / resources as f64),
                 cases_per_100k: per(cases),
@@ -155,13 +157,59 @@ pub fn gap_map(gaps: &[Gap], service: ServiceType, population: Population) -> Ch
     }
 }
 
+/// A map of one service type and population's gaps in the counties of `state`: cases per resource
+/// by county, as the ranked list ranks them (counties with cases but no resource show "no
+/// resource"; county names that match no Census county are left off the map, not the lists).
+pub fn county_gap_map(
+    gaps: &[Gap],
+    state: UsState,
+    service: ServiceType,
+    population: Population,
+) -> CountyChoropleth {
+    let values: BTreeMap<String, Datum> = gaps
+        .iter()
+        .filter(|g| g.state == state && g.service == service && g.population == population)
+        .filter_map(|g| {
+            let c = county(state, g.county.as_deref()?)?;
+            let v = g
+                .cases_per_resource
+                .map_or_else(|| Datum::Hidden("no resource".into()), Datum::Number);
+            Some((c.fips.to_owned(), v))
+        })
+        .collect();
+    CountyChoropleth {
+        id: format!(
+            "gap-{}-{}-{}",
+            state.code(),
+            service.code(),
+            population.code()
+        ),
+        title: format!(
+            "{} for {} in {}: cases per resource by county",
+            service.label(),
+            population.label(),
+            state.label()
+        ),
+        description: format!(
+            "Cases needing {} for {}, per vetted resource, by county of {}; grey counties have cases but no resource, white ones no case with a known county.",
+            service.label().to_lowercase(),
+            population.label().to_lowercase(),
+            state.label()
+        ),
+        value_label: "Cases per resource".into(),
+        hidden_label: "no resource".into(),
+        state,
+        values,
+    }
+}
+
 /// Two decimals, or empty for a figure that does not apply.
 fn figure(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_default()
 }
 
 /// The gaps as CSV (RFC 4180), in rank order: codes and figures, an empty county for a whole state,
-/// empty figures where they do not apply (no resource; per 100,000 for a county).
+/// empty figures where they do not apply (no resource; per 100,000 for a county of unknown population).
 pub fn csv(gaps: &[Gap]) -> String {
     let mut out = String::from(
         "rank,state,county,service_type,population,cases,resources,cases_per_resource,cases_per_100k,resources_per_100k\r\n",
@@ -260,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn a_county_gap_has_no_rate_per_resident_and_the_csv_lists_every_gap_in_rank_order() {
+    fn a_county_gap_has_a_rate_per_county_resident_and_the_csv_lists_every_gap_in_rank_order() {
         use Population::Men;
         use ServiceType::EmergencyShelter as S;
         let need = |county: Option<&str>, cases| Need {
@@ -270,7 +318,11 @@ mod tests {
             population: Men,
             cases,
         };
-        let needs = [need(None, 3), need(Some("Harris County"), 2)];
+        let needs = [
+            need(None, 3),
+            need(Some("Harris County"), 2),
+            need(Some("Nowhere"), 1),
+        ];
         let supply = [Supply {
             state: UsState::Tx,
             county: None,
@@ -280,18 +332,32 @@ mod tests {
         }];
         let g = gaps(&needs, &supply);
         assert_eq!(g[0].county.as_deref(), Some("Harris County"));
-        assert_eq!((g[0].resources, g[0].cases_per_100k), (0, None));
-        assert_eq!(g[1].cases_per_resource, Some(1.5));
-        assert!(g[1].cases_per_100k.is_some());
+        assert_eq!(g[0].resources, 0);
+        // Harris County: 4,713,325 residents (Vintage 2019 estimate).
+        let per = g[0].cases_per_100k.unwrap();
+        assert!((per - 2.0 * 100_000.0 / 4_713_325.0).abs() < 1e-9, "{per}");
+        assert_eq!(g[0].resources_per_100k, Some(0.0));
+        assert_eq!(g[1].county.as_deref(), Some("Nowhere"));
+        assert_eq!((g[1].cases_per_100k, g[1].resources_per_100k), (None, None));
+        assert_eq!(g[2].cases_per_resource, Some(1.5));
+        assert!(g[2].cases_per_100k.is_some());
         let text = csv(&g);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[1], "1,TX,Harris County,emergency_shelter,men,2,0,,,");
-        assert!(
-            lines[2].starts_with("2,TX,,emergency_shelter,men,3,2,1.50,0.01,0.01"),
-            "{}",
-            lines[2]
+        assert_eq!(
+            lines[1],
+            "1,TX,Harris County,emergency_shelter,men,2,0,,0.04,0.00"
         );
-        // Only whole states are mapped.
+        assert_eq!(lines[2], "2,TX,Nowhere,emergency_shelter,men,1,0,,,");
+        assert!(
+            lines[3].starts_with("3,TX,,emergency_shelter,men,3,2,1.50,0.01,0.01"),
+            "{}",
+            lines[3]
+        );
+        // The US map has whole states only; the county map the counties it can place.
         assert_eq!(gap_map(&g, S, Men).values.len(), 1);
+        let m = county_gap_map(&g, UsState::Tx, S, Men);
+        assert_eq!(m.values.len(), 1);
+        assert_eq!(m.values["48201"], Datum::Hidden("no resource".into()));
+        assert!(m.title.contains("cases per resource by county"));
     }
 }

@@ -1,8 +1,9 @@
-//! The US state choropleth: each state shaded by its value's class, a legend of the classes, and
-//! states whose figure the gate hid marked as such.
+//! Choropleths: the US states, or one state's counties, each shaded by its value's class, a legend
+//! of the classes, and areas whose figure is hidden (by the gate, or for want of a resource) marked
+//! as such.
 
 use super::{Chart, Datum, Series, escape, format_number, open, ticks};
-use crate::geo::{MAP_HEIGHT, MAP_WIDTH, state_shapes};
+use crate::geo::{MAP_HEIGHT, MAP_WIDTH, counties_of, county_shapes, state_shapes};
 use lantern_domain::codes::UsState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,41 +71,199 @@ pub fn choropleth_linked(map: &Choropleth, href: &dyn Fn(UsState) -> String) -> 
 }
 
 fn draw(map: &Choropleth, href: Option<&dyn Fn(UsState) -> String>) -> String {
-    let max = map
-        .values
-        .values()
-        .filter_map(Datum::number)
+    let areas: Vec<Area> = state_shapes()
+        .iter()
+        .map(|s| Area {
+            path: s.path,
+            name: s.state.label(),
+            datum: map.values.get(&s.state),
+            href: href.map(|h| h(s.state)),
+        })
+        .collect();
+    // The insets reach left of 0: the drawing starts at x = -60.
+    let frame = Frame {
+        left: -60.0,
+        width: MAP_WIDTH + 60.0,
+        height: MAP_HEIGHT,
+        transform: String::new(),
+        stroke_width: 0.5,
+    };
+    draw_areas(
+        &Legend {
+            id: &map.id,
+            title: &map.title,
+            description: &map.description,
+            value_label: &map.value_label,
+            hidden_label: "not shown (small or withheld)",
+        },
+        &frame,
+        &areas,
+    )
+}
+
+/// What a county choropleth shows: one value per county of one state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountyChoropleth {
+    /// An identifier unique on the page.
+    pub id: String,
+    /// The title.
+    pub title: String,
+    /// A sentence describing the map, for screen readers.
+    pub description: String,
+    /// What the values are (`Cases per resource`).
+    pub value_label: String,
+    /// What a hidden value means, in the legend (`no resource`, `not shown (small or withheld)`).
+    pub hidden_label: String,
+    /// The state whose counties are drawn.
+    pub state: UsState,
+    /// Values by five-digit county FIPS code; counties absent are drawn as "no data".
+    pub values: BTreeMap<String, Datum>,
+}
+
+impl CountyChoropleth {
+    /// The same data as a chart (every county of the state, by its Census name, in FIPS order),
+    /// for [`super::html_table`] and [`super::csv`].
+    pub fn as_chart(&self) -> Chart {
+        let counties: Vec<_> = counties_of(self.state).collect();
+        Chart {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            category_label: "County".into(),
+            value_label: self.value_label.clone(),
+            categories: counties.iter().map(|c| c.name.to_owned()).collect(),
+            series: vec![Series {
+                name: self.value_label.clone(),
+                values: counties
+                    .iter()
+                    .map(|c| {
+                        self.values
+                            .get(c.fips)
+                            .cloned()
+                            .unwrap_or_else(|| Datum::Hidden("no data".into()))
+                    })
+                    .collect(),
+            }],
+        }
+    }
+}
+
+/// Width and height of the box a state's counties are scaled to fit.
+const COUNTY_MAP_BOX: (f64, f64) = (760.0, 520.0);
+
+/// Draws one state's counties, scaled to fit (the bounding box of the state's county outlines
+/// fills the map area), with a legend below; `None` when Lantern has no county outlines for the
+/// state (Puerto Rico).
+pub fn county_choropleth(map: &CountyChoropleth) -> Option<String> {
+    let counties = county_shapes(map.state)?;
+    let b = counties.bounds;
+    let scale = (COUNTY_MAP_BOX.0 / b.width()).min(COUNTY_MAP_BOX.1 / b.height());
+    let frame = Frame {
+        left: 0.0,
+        width: COUNTY_MAP_BOX.0,
+        height: b.height() * scale,
+        transform: format!(" scale({scale}) translate({} {})", -b.min_x, -b.min_y),
+        // Half a pixel once scaled, as on the US map.
+        stroke_width: 0.5 / scale,
+    };
+    let areas: Vec<Area> = counties
+        .shapes
+        .iter()
+        .map(|c| Area {
+            path: c.path,
+            name: c.county.name,
+            datum: map.values.get(c.county.fips),
+            href: None,
+        })
+        .collect();
+    Some(draw_areas(
+        &Legend {
+            id: &map.id,
+            title: &map.title,
+            description: &map.description,
+            value_label: &map.value_label,
+            hidden_label: &map.hidden_label,
+        },
+        &frame,
+        &areas,
+    ))
+}
+
+/// The texts around a map.
+struct Legend<'a> {
+    id: &'a str,
+    title: &'a str,
+    description: &'a str,
+    value_label: &'a str,
+    hidden_label: &'a str,
+}
+
+/// Where the shapes are drawn: a map area `width` × `height` starting at x = `left`, below the title;
+/// `transform` (SVG, after the move below the title) takes the shapes' coordinates into it.
+struct Frame {
+    left: f64,
+    width: f64,
+    height: f64,
+    transform: String,
+    stroke_width: f64,
+}
+
+/// One shaded shape.
+struct Area<'a> {
+    path: &'a str,
+    name: &'a str,
+    datum: Option<&'a Datum>,
+    href: Option<String>,
+}
+
+fn draw_areas(legend: &Legend, frame: &Frame, areas: &[Area]) -> String {
+    let max = areas
+        .iter()
+        .filter_map(|a| a.datum.and_then(Datum::number))
         .fold(0.0, f64::max);
     let (_, breaks) = ticks(max);
     // Classes: [breaks[i], breaks[i+1]) for i < k.
     let k = (breaks.len() - 1).clamp(1, RAMP.len());
-    let colour_of = |v: f64| {
-        let i = breaks
-            .windows(2)
-            .position(|w| v < w[1])
-            .unwrap_or(k - 1)
-            .min(k - 1);
+    let class_colour = |i: usize| {
         RAMP[if k == 1 {
             RAMP.len() - 1
         } else {
             i * (RAMP.len() - 1) / (k - 1)
         }]
     };
+    let colour_of = |v: f64| {
+        let i = breaks
+            .windows(2)
+            .position(|w| v < w[1])
+            .unwrap_or(k - 1)
+            .min(k - 1);
+        class_colour(i)
+    };
     let legend_h = 56.0;
     let title_h = 28.0;
-    let min_x = -60.0;
-    let w = MAP_WIDTH - min_x;
-    let h = title_h + MAP_HEIGHT + legend_h;
+    let left = frame.left;
+    let w = frame.width;
+    let h = title_h + frame.height + legend_h;
     let mut out = String::new();
-    open(&mut out, &map.id, w, h, min_x, &map.title, &map.description);
+    open(
+        &mut out,
+        legend.id,
+        w,
+        h,
+        left,
+        legend.title,
+        legend.description,
+    );
     let _ = write!(
         out,
-        r##"<rect x="{min_x}" y="0" width="{w}" height="{h}" fill="#ffffff"/><text x="0" y="20" font-size="14" font-weight="bold">{}</text><g transform="translate(0 {title_h})" stroke="#555555" stroke-width="0.5" stroke-linejoin="round">"##,
-        escape(&map.title)
+        r##"<rect x="{left}" y="0" width="{w}" height="{h}" fill="#ffffff"/><text x="0" y="20" font-size="14" font-weight="bold">{}</text><g transform="translate(0 {title_h}){}" stroke="#555555" stroke-width="{}" stroke-linejoin="round">"##,
+        escape(legend.title),
+        frame.transform,
+        frame.stroke_width
     );
     let mut any_hidden = false;
-    for s in state_shapes() {
-        let (fill, text) = match map.values.get(&s.state) {
+    for a in areas {
+        let (fill, text) = match a.datum {
             Some(Datum::Number(v)) => (colour_of(*v), format_number(*v)),
             Some(Datum::Hidden(t)) => {
                 any_hidden = true;
@@ -114,17 +273,17 @@ fn draw(map: &Choropleth, href: Option<&dyn Fn(UsState) -> String>) -> String {
         };
         let path = format!(
             r#"<path d="{}" fill="{fill}"><title>{}: {}</title></path>"#,
-            s.path,
-            escape(s.state.label()),
+            a.path,
+            escape(a.name),
             escape(&text)
         );
-        match href {
+        match &a.href {
             Some(h) => {
                 let _ = write!(
                     out,
                     r#"<a href="{}" aria-label="{}: {}">{path}</a>"#,
-                    escape(&h(s.state)),
-                    escape(s.state.label()),
+                    escape(h),
+                    escape(a.name),
                     escape(&text)
                 );
             }
@@ -132,19 +291,14 @@ fn draw(map: &Choropleth, href: Option<&dyn Fn(UsState) -> String>) -> String {
         }
     }
     out.push_str("</g>");
-    let y = title_h + MAP_HEIGHT + 8.0;
+    let y = title_h + frame.height + 8.0;
     let _ = write!(
         out,
         r#"<text x="0" y="{y}">{}</text>"#,
-        escape(&map.value_label)
+        escape(legend.value_label)
     );
     let mut x = 0.0;
     for i in 0..k {
-        let colour = RAMP[if k == 1 {
-            RAMP.len() - 1
-        } else {
-            i * (RAMP.len() - 1) / (k - 1)
-        }];
         let label = format!(
             "{}–{}",
             format_number(breaks[i]),
@@ -152,8 +306,9 @@ fn draw(map: &Choropleth, href: Option<&dyn Fn(UsState) -> String>) -> String {
         );
         let _ = write!(
             out,
-            r##"<rect x="{x}" y="{}" width="16" height="16" fill="{colour}" stroke="#555555" stroke-width="0.5"/><text x="{}" y="{}">{}</text>"##,
+            r##"<rect x="{x}" y="{}" width="16" height="16" fill="{}" stroke="#555555" stroke-width="0.5"/><text x="{}" y="{}">{}</text>"##,
             y + 10.0,
+            class_colour(i),
             x + 20.0,
             y + 23.0,
             escape(&label)
@@ -163,10 +318,11 @@ fn draw(map: &Choropleth, href: Option<&dyn Fn(UsState) -> String>) -> String {
     if any_hidden {
         let _ = write!(
             out,
-            r##"<rect x="{x}" y="{}" width="16" height="16" fill="{HIDDEN}" stroke="#555555" stroke-width="0.5"/><text x="{}" y="{}">not shown (small or withheld)</text>"##,
+            r##"<rect x="{x}" y="{}" width="16" height="16" fill="{HIDDEN}" stroke="#555555" stroke-width="0.5"/><text x="{}" y="{}">{}</text>"##,
             y + 10.0,
             x + 20.0,
-            y + 23.0
+            y + 23.0,
+            escape(legend.hidden_label)
         );
     }
     out.push_str("</svg>");

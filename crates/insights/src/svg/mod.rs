@@ -7,7 +7,7 @@ mod map;
 mod table;
 
 pub use charts::{bar_chart, line_chart, stacked_bar_chart};
-pub use map::{Choropleth, choropleth, choropleth_linked};
+pub use map::{Choropleth, CountyChoropleth, choropleth, choropleth_linked, county_choropleth};
 pub use table::{csv, csv_field, html_table};
 
 use crate::gate::Cell;

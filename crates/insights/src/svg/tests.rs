@@ -53,12 +53,38 @@ fn map() -> Choropleth {
     }
 }
 
+/// Virginia's counties and independent cities: every third a number, a few hidden, some without data.
+fn county_map() -> CountyChoropleth {
+    let mut values = BTreeMap::new();
+    for (i, c) in crate::geo::counties_of(UsState::Va).enumerate() {
+        match i % 5 {
+            0 => {}
+            1 => {
+                values.insert(c.fips.to_owned(), Datum::Hidden("no resource".into()));
+            }
+            _ => {
+                values.insert(c.fips.to_owned(), Datum::Number((i % 17) as f64 + 0.25));
+            }
+        }
+    }
+    CountyChoropleth {
+        id: "county-map".into(),
+        title: "Shelter for men in Virginia: cases per resource by county".into(),
+        description: "Each county of Virginia shaded by cases per vetted resource.".into(),
+        value_label: "Cases per resource".into(),
+        hidden_label: "no resource".into(),
+        state: UsState::Va,
+        values,
+    }
+}
+
 fn rendered() -> Vec<(&'static str, String)> {
     vec![
         ("bar", bar_chart(&monthly())),
         ("line", line_chart(&monthly())),
         ("stacked", stacked_bar_chart(&monthly())),
         ("map", choropleth(&map())),
+        ("county-map", county_choropleth(&county_map()).unwrap()),
     ]
 }
 
@@ -121,6 +147,57 @@ fn the_map_draws_every_state_and_marks_hidden_ones() {
     assert!(svg.contains("<title>Texas: "));
     assert!(svg.contains("not shown (small or withheld)"));
     assert!(svg.contains(": fewer than 3</title>"));
+}
+
+#[test]
+fn the_county_map_draws_the_states_counties_scaled_to_fit_and_names_each() {
+    let m = county_map();
+    let svg = county_choropleth(&m).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let paths: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("path"))
+        .collect();
+    // 133 counties and independent cities; three cities have no outline at this scale.
+    assert_eq!(crate::geo::counties_of(UsState::Va).count(), 133);
+    assert_eq!(paths.len(), 130);
+    assert!(svg.contains("<title>Fairfax County: "));
+    assert!(svg.contains("<title>Richmond city: "));
+    assert!(svg.contains(": no resource</title>"));
+    assert!(svg.contains(">no resource</text>"));
+    assert!(!svg.contains("small or withheld"));
+    // The group maps Virginia's box onto the 760-wide map area.
+    let g = doc
+        .descendants()
+        .find(|n| n.has_tag_name("g"))
+        .and_then(|n| n.attribute("transform"))
+        .unwrap();
+    assert!(g.starts_with("translate(0 28) scale("), "{g}");
+    let b = crate::geo::county_shapes(UsState::Va).unwrap().bounds;
+    let scale: f64 = g["translate(0 28) scale(".len()..]
+        .split(')')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((b.width() * scale - 760.0).abs() < 1e-6 || b.height() * scale <= 520.0 + 1e-6);
+    assert!(b.width() * scale <= 760.0 + 1e-6 && b.height() * scale <= 520.0 + 1e-6);
+    // The table lists every county, with or without an outline.
+    let chart = m.as_chart();
+    assert_eq!(chart.categories.len(), 133);
+    assert!(chart.categories.iter().any(|c| c == "Falls Church city"));
+    assert!(html_table(&chart).contains("Falls Church city"));
+}
+
+#[test]
+fn a_state_without_county_outlines_has_no_county_map() {
+    let m = CountyChoropleth {
+        state: UsState::Pr,
+        values: BTreeMap::new(),
+        ..county_map()
+    };
+    assert_eq!(county_choropleth(&m), None);
+    assert!(m.as_chart().categories.is_empty());
 }
 
 #[test]
@@ -213,7 +290,7 @@ fn every_chart_renders_in_an_svg_only_viewer() {
 /// Needs Debian's `chromium`: skipped, with a notice, when it is not installed. A blank page
 /// screenshot is a few kilobytes; a drawn map is over 50.
 #[test]
-fn the_map_renders_in_a_real_browser() {
+fn the_maps_render_in_a_real_browser() {
     if std::process::Command::new("chromium")
         .arg("--version")
         .output()
@@ -223,9 +300,19 @@ fn the_map_renders_in_a_real_browser() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("map.svg");
-    let png = dir.path().join("map.png");
-    std::fs::write(&src, choropleth(&map())).unwrap();
+    for (name, svg) in [
+        ("map", choropleth(&map())),
+        ("county-map", county_choropleth(&county_map()).unwrap()),
+    ] {
+        screenshot_in_chromium(dir.path(), name, &svg);
+    }
+}
+
+/// Screenshots `svg` in headless Chromium and checks the picture is not blank.
+fn screenshot_in_chromium(dir: &std::path::Path, name: &str, svg: &str) {
+    let src = dir.join(format!("{name}.svg"));
+    let png = dir.join(format!("{name}.png"));
+    std::fs::write(&src, svg).unwrap();
     let mut child = std::process::Command::new("chromium")
         .args([
             "--headless",
@@ -237,10 +324,7 @@ fn the_map_renders_in_a_real_browser() {
             "--no-first-run",
             "--window-size=1040,720",
         ])
-        .arg(format!(
-            "--user-data-dir={}",
-            dir.path().join("profile").display()
-        ))
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", src.display()))
         .stdout(std::process::Stdio::null())
@@ -259,7 +343,7 @@ fn the_map_renders_in_a_real_browser() {
     assert!(bytes.starts_with(b"\x89PNG"));
     assert!(
         bytes.len() > 50_000,
-        "screenshot looks blank: {} bytes",
+        "{name}: screenshot looks blank: {} bytes",
         bytes.len()
     );
 }

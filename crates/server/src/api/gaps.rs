@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use lantern_insights::gap::Gap;
-use lantern_insights::geo::POPULATION_SOURCE;
+use lantern_insights::geo::STATE_AND_COUNTY_POPULATION_SOURCE;
 use serde::Serialize;
 
 /// The gap analysis.
@@ -16,14 +16,16 @@ use serde::Serialize;
 pub struct GapReport {
     /// The filters applied.
     filters: GapFilters,
-    /// Where the residents per state come from.
+    /// Where the residents per state (2020 Census) and per county (Census Vintage 2019 estimates)
+    /// come from.
     population_source: &'static str,
     /// The service type and population the page's map shows.
     map_service: String,
     /// See `map_service`.
     map_population: String,
-    /// The gaps, largest first: whole states (`county` null) and counties; per 100,000 figures are
-    /// null for counties.
+    /// The gaps, largest first: whole states (`county` null) and counties. Per 100,000 figures use
+    /// the state's or the county's residents; they are null for a county whose name matches no
+    /// county of the Census file (and for Puerto Rico's municipios, which it lacks).
     #[schema(value_type = Vec<Object>)]
     gaps: Vec<Gap>,
 }
@@ -41,7 +43,7 @@ pub async fn gaps(
     let (service, population) = mapped(&filters, &gaps);
     Ok(Json(GapReport {
         filters,
-        population_source: POPULATION_SOURCE,
+        population_source: STATE_AND_COUNTY_POPULATION_SOURCE,
         map_service: service.code().to_owned(),
         map_population: population.code().to_owned(),
         gaps,

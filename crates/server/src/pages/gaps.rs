@@ -2,7 +2,8 @@
 //! directory know it), what survivors needed — the needs recorded on cases and the service types of
 //! their referrals — against the vetted directory resources of that service type serving that
 //! population, per case and per 100,000 residents; the largest gaps ranked, a US map of one service
-//! and population's gaps, "view as table", CSV (`/insights/gaps.csv`) and JSON
+//! and population's gaps and, for one state, a map of its counties, each with "view as table"; CSV
+//! (`/insights/gaps.csv`) and JSON
 //! (`/api/v1/insights/gaps`, in [`crate::api::gaps`]). Filters: service type, population, case form
 //! and state; a bad value is a 400 naming the parameter.
 
@@ -17,8 +18,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use lantern_domain::codes::{CaseForm, Code, Population, ServiceType, UsState};
 use lantern_insights::cube::{Dim, Figures};
-use lantern_insights::gap::{Gap, Need, gap_map, gaps};
-use lantern_insights::geo::POPULATION_SOURCE;
+use lantern_insights::gap::{Gap, Need, county_gap_map, gap_map, gaps};
+use lantern_insights::geo::STATE_AND_COUNTY_POPULATION_SOURCE;
 use lantern_insights::svg::{self, Choropleth};
 use lantern_store::rollups::METRIC_CASE_NEEDS;
 use lantern_store::{RollupFilter, Store};
@@ -305,7 +306,33 @@ struct GapsPage {
     map_title: String,
     map_svg: String,
     map_table: String,
+    county_map: Option<CountyMap>,
     population_source: &'static str,
+}
+
+/// The map of one state's counties, shown when the state filter is set.
+#[derive(Debug)]
+struct CountyMap {
+    title: String,
+    state: &'static str,
+    /// `None` when Lantern has no county outlines for the state (Puerto Rico).
+    svg: Option<String>,
+    /// "View as table": every county of the state with its figure.
+    table: String,
+}
+
+/// The filtered state's county map of the mapped service and population (cases per resource, as
+/// the ranked lists rank them); `None` without a state filter.
+fn draw_county_map(f: &GapFilters, ranked: &[Gap]) -> Option<CountyMap> {
+    let state = f.state?;
+    let (service, population) = mapped(f, ranked);
+    let map = county_gap_map(ranked, state, service, population);
+    Some(CountyMap {
+        title: map.title.clone(),
+        state: state.label(),
+        svg: svg::county_choropleth(&map),
+        table: svg::html_table(&map.as_chart()),
+    })
 }
 
 /// The map of one service and population's gaps, each state linking to its counties.
@@ -355,7 +382,8 @@ pub async fn show(
         map_title: map.title.clone(),
         map_table: svg::html_table(&map.as_chart()),
         map_svg,
-        population_source: POPULATION_SOURCE,
+        county_map: draw_county_map(&f, &ranked),
+        population_source: STATE_AND_COUNTY_POPULATION_SOURCE,
     })
 }
 

@@ -224,7 +224,11 @@ async fn an_analyst_sees_the_largest_gaps_ranked_mapped_and_downloadable() {
     // Texas: 3 cases among 29,145,505 residents.
     let per = gaps[1]["cases_per_100k"].as_f64().unwrap();
     assert!((per - 3e5 / 29_145_505.0).abs() < 1e-9, "{per}");
-    assert!(gaps[2]["cases_per_100k"].is_null());
+    // Harris County: 1 case and 1 resource among 4,713,325 residents (Vintage 2019 estimate).
+    for field in ["cases_per_100k", "resources_per_100k"] {
+        let per = gaps[2][field].as_f64().unwrap();
+        assert!((per - 1e5 / 4_713_325.0).abs() < 1e-9, "{field}: {per}");
+    }
 
     // The referral to the legal service is a need for legal help, met by that one service.
     let v = json(
@@ -290,7 +294,7 @@ async fn an_analyst_sees_the_largest_gaps_ranked_mapped_and_downloadable() {
     assert_eq!(lines[2], "2,TX,,emergency_shelter,men,3,1,3.00,0.01,0.00");
     assert_eq!(
         lines[3],
-        "3,TX,Harris County,emergency_shelter,men,1,1,1.00,,"
+        "3,TX,Harris County,emergency_shelter,men,1,1,1.00,0.02,0.02"
     );
 
     // The page: the ranked lists, the map with its table, the population source.
@@ -321,6 +325,75 @@ async fn an_analyst_sees_the_largest_gaps_ranked_mapped_and_downloadable() {
     // The dashboard links to it.
     let dash = text(app.get("/insights", Some(&b)).await).await;
     assert!(dash.contains(r#"href="/insights/gaps""#));
+}
+
+#[tokio::test]
+async fn a_states_view_maps_its_counties_and_county_gaps_have_figures_per_resident() {
+    let app = TestApp::new().await;
+    let analyst = app.user(Role::Analyst).await;
+    seed(&app).await;
+    let b = app.login("analyst").await;
+
+    // The page for Texas: the US map and Texas's county map, each with its table.
+    let res = app
+        .get(
+            "/insights/gaps?service=emergency_shelter&population=men&state=TX",
+            Some(&b),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = text(res).await;
+    assert_eq!(page.matches("<svg").count(), 2, "{page}");
+    assert!(page.contains("Emergency shelter for Men in Texas: cases per resource by county"));
+    assert!(page.contains("<title>Harris County: 1</title>"), "{page}");
+    assert!(page.contains("<title>Travis County: no data</title>"));
+    assert!(
+        page.contains("Loving County"),
+        "every county is in the table"
+    );
+    assert_eq!(page.matches("View as table").count(), 2);
+    assert!(page.contains("Vintage 2019"));
+    // The county row shows its figures per 100,000.
+    assert!(
+        page.contains("<td>1</td><td>1</td><td>1.00</td><td>0.02</td><td>0.02</td>"),
+        "{page}"
+    );
+
+    // JSON: the county row has both figures per 100,000, from the county's residents.
+    let (token, _) = app.token_for(&analyst).await;
+    let v = json(
+        app.api(
+            Method::GET,
+            "/api/v1/insights/gaps?service=emergency_shelter&population=men&state=TX",
+            &token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        v["population_source"]
+            .as_str()
+            .unwrap()
+            .contains("Vintage 2019")
+    );
+    let harris = v["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["county"] == "Harris County")
+        .unwrap();
+    let per = harris["cases_per_100k"].as_f64().unwrap();
+    assert!((per - 1e5 / 4_713_325.0).abs() < 1e-9, "{per}");
+    assert!(harris["resources_per_100k"].as_f64().is_some());
+
+    // Puerto Rico has no county outlines: a sentence says so instead of a map.
+    let page = text(app.get("/insights/gaps?state=PR", Some(&b)).await).await;
+    assert_eq!(page.matches("<svg").count(), 1);
+    assert!(
+        page.contains("Lantern has no county map of Puerto Rico"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
