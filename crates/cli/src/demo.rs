@@ -315,6 +315,8 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("--scale: give a number from 0 to 100");
         }
         crate::demo_data::load(&*store, &hotline_id, args.seed, args.scale).await?;
+        let n = crate::demo_data::refer(&*store, &hotline_id, &demo.partner_org, args.seed).await?;
+        tracing::info!(referrals = n, "referred the demo's cases");
     }
 
     println!(
@@ -458,6 +460,26 @@ mod tests {
         crate::demo_data::load(&*store, &demo.hotline_id, 2026, 0.1)
             .await
             .unwrap();
+        let referred = crate::demo_data::refer(&*store, &demo.hotline_id, &demo.partner_org, 2026)
+            .await
+            .unwrap();
+        assert!(referred > 100, "{referred} referrals");
+        let filter = lantern_store::ReferralFilter::default();
+        let referrals = store
+            .list_referrals(&AuditCtx::system(None), &demo.hotline_id, &filter)
+            .await
+            .unwrap();
+        let status = |s: &str| referrals.iter().filter(|r| r.status == s).count();
+        assert!(
+            status("accepted") > 0 && status("completed") > 0 && status("declined") > 0,
+            "outcomes vary"
+        );
+        assert!(
+            referrals.iter().any(|r| r.partner_org_id.as_deref()
+                == Some(demo.partner_org.id.as_str())
+                && r.status == "sent"),
+            "the partner has referrals to answer"
+        );
 
         let labor = lantern_server::pages::gaps::GapFilters {
             form: Some(CaseForm::Labor),

@@ -8,8 +8,9 @@
 //! ([`lantern_store::RollupStore::rollup_changes`], usually a handful) and applies them; the question
 //! waits for it at most [`DashboardCache::FRESH_WAIT`], then is answered from the figures held, which say
 //! the version they are at. Only a rebuild, a bulk load, or more than [`CHANGES_LIMIT`] changed cells
-//! make the refresh read every cell again, still in the background. The one question that waits for a
-//! whole read is the first about a hotline since the server started: there is nothing to serve before it.
+//! make the refresh read every cell again, still in the background. The server reads every hotline's
+//! figures as it starts (`crate::serve`); a question asked before that read is done waits for it, since
+//! there is nothing to serve before it.
 //!
 //! Only counts are held here, never a record.
 

@@ -79,10 +79,30 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let worker = linkage::job::spawn_worker(state.clone());
+    let preload = tokio::spawn(preload_dashboards(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    preload.abort();
     worker.abort();
     served
+}
+
+/// Reads every hotline's dashboard figures into memory as the server starts, one hotline at a time in
+/// the background, so that the first question after a start does not wait for a whole read (seconds at
+/// a national hotline's size). A question that comes first waits for the same read, never a second one.
+async fn preload_dashboards(state: AppState) {
+    let hotlines = match state.store.list_hotlines().await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "dashboard figures not preloaded");
+            return;
+        }
+    };
+    for h in hotlines {
+        if let Err(e) = state.dashboard.figures(&state.store, &h.id).await {
+            tracing::warn!(hotline.id = %h.id, error = format!("{e:#}"), "dashboard figures not preloaded");
+        }
+    }
 }
