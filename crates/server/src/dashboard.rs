@@ -160,6 +160,14 @@ impl DashboardCache {
             .clone()
     }
 
+    /// The version of the figures held for a hotline, without asking the store (`None`: none held yet).
+    pub fn held_version(&self, hotline_id: &str) -> Option<i64> {
+        let map = self.hotlines.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = map.get(hotline_id)?;
+        let held = slot.published.borrow();
+        held.as_ref().map(|f| f.version())
+    }
+
     /// The hotline's figures for a question: current ones when they are held or a refresh brings them
     /// within the wait, else the ones held (see [`Served::stale`]).
     pub async fn figures(
