@@ -3,9 +3,11 @@
 //! store's bulk import, so every record is encrypted and audited like any other.
 
 use lantern_directory::demo::synthetic_case_details;
+use lantern_directory::model::Directory;
 use lantern_directory::supply::{Offer, vetted_offers};
 use lantern_domain::case::CaseDetails;
 use lantern_domain::codes::IdentifierKind;
+use lantern_domain::codes::{ServiceType, UsState};
 use lantern_domain::identity;
 use lantern_domain::model;
 use lantern_domain::synth::{Generator, SynthItem};
@@ -353,34 +355,25 @@ pub async fn load(
     Ok((cases, contacts))
 }
 
-/// Refers about 40% of the loaded cases that recorded needs — one referral each, with the caller's
+/// Refers about 30% of the loaded cases that recorded needs — one referral each, with the caller's
 /// consent, sharing only the need — to a vetted service offering one of those needs in the case's
 /// state (the demo partner organisation's when it offers it, so the partner's inbox has work), and
 /// moves them on as services answer: most are accepted and some of those completed, some declined,
 /// the partner's stay sent for the partner user to answer. So the dashboard's referral outcomes and the
-/// gap analysis's referred needs have something to show. Returns how many referrals it made.
+/// gap analysis's referred needs have something to show. The referrals are written a few at a time, so
+/// that the store commits them in groups. Returns how many referrals it made.
 pub async fn refer(
     store: &dyn Store,
     hotline_id: &str,
     partner: &PartnerOrg,
     seed: u64,
 ) -> anyhow::Result<usize> {
-    use lantern_domain::codes::{ServiceType, UsState};
-    use rand::{Rng as _, SeedableRng as _};
+    use futures_util::{StreamExt as _, TryStreamExt as _};
     let ctx = AuditCtx::system(Some(hotline_id.to_owned()));
     let dir = lantern_store::directory_of(&store.directory_records(hotline_id).await?)?;
-    let offers = vetted_offers(&dir, lantern_server::directory::today());
-    let mut offering: HashMap<(UsState, ServiceType), Vec<&Offer>> = HashMap::new();
-    for o in &offers {
-        let states: std::collections::BTreeSet<UsState> = o.places.iter().map(|p| p.0).collect();
-        for state in states {
-            for &t in &o.types {
-                offering.entry((state, t)).or_default().push(o);
-            }
-        }
-    }
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x7265_6665_7272_616c);
-    let (mut made, mut offset) = (0, 0);
+    let mut plan = ReferralPlan::new(&dir, partner, seed);
+    let mut jobs = Vec::new();
+    let mut offset = 0;
     loop {
         let filter = CaseFilter {
             limit: 500,
@@ -389,101 +382,154 @@ pub async fn refer(
         };
         let (page, _) = store.list_cases(&ctx, hotline_id, &filter).await?;
         if page.is_empty() {
-            return Ok(made);
+            break;
         }
         offset += page.len() as i64;
         for case in page.into_iter().map(|c| c.case) {
-            let Some(state) = case
-                .state
-                .as_deref()
-                .and_then(|s| UsState::parse_usps(s).ok())
-            else {
-                continue;
-            };
-            let details: CaseDetails = serde_json::from_str(&case.details_json)?;
-            if details.needs.is_empty() || !rng.random_bool(0.4) {
-                continue;
-            }
-            let Some((need, choices)) = details
-                .needs
-                .iter()
-                .find_map(|n| Some((*n, offering.get(&(state, *n))?)))
-            else {
-                continue;
-            };
-            let ours = |o: &&&Offer| {
-                let org = dir
-                    .service
-                    .get(&o.service_id)
-                    .and_then(|s| s.organization_id.as_deref());
-                org.is_some() && org == partner.directory_organization_id.as_deref()
-            };
-            let offer = match choices.iter().find(ours) {
-                Some(o) => *o,
-                None => choices[rng.random_range(0..choices.len())],
-            };
-            let Some(service) = dir.service.get(&offer.service_id) else {
-                continue;
-            };
-            let org = service
-                .organization_id
-                .as_deref()
-                .and_then(|o| dir.organization.get(o));
-            let name = service.name.clone().unwrap_or_default();
-            let to_partner = ours(&&offer);
-            let referral = store
-                .create_referral(
-                    &ctx,
-                    &NewReferral {
-                        hotline_id: hotline_id.to_owned(),
-                        case_id: case.id.clone(),
-                        kind: "service".into(),
-                        status: "sent".into(),
-                        service_id: Some(service.id.clone()),
-                        organization_id: service.organization_id.clone(),
-                        target_name: match org.and_then(|o| o.name.as_deref()) {
-                            Some(o) => format!("{name} — {o}"),
-                            None => name,
-                        },
-                        partner_org_id: to_partner.then(|| partner.id.clone()),
-                        basis: "consent".into(),
-                        consent_by: Some("The caller".into()),
-                        consent_method: Some("verbal".into()),
-                        consent_at_us: Some(case.opened_at_us),
-                        shares: vec!["needs".into()],
-                        shared_json: serde_json::json!({ "needs": need.label() }).to_string(),
-                        service_types: offer.types.iter().map(|t| t.code().to_owned()).collect(),
-                        ..NewReferral::default()
-                    },
-                )
-                .await?;
-            made += 1;
-            if to_partner {
-                continue;
-            }
-            let answer = rng.random::<f64>();
-            let steps: &[(&str, &str)] = if answer < 0.55 {
-                if rng.random_bool(0.5) {
-                    &[("sent", "accepted"), ("accepted", "completed")]
-                } else {
-                    &[("sent", "accepted")]
+            jobs.extend(plan.referral(hotline_id, &case)?);
+        }
+    }
+    let made = jobs.len();
+    futures_util::stream::iter(jobs)
+        .map(|(new, steps)| {
+            let ctx = &ctx;
+            async move {
+                let referral = store.create_referral(ctx, &new).await?;
+                for (from, to) in steps {
+                    let step = ReferralMove {
+                        from: (*from).into(),
+                        to: (*to).into(),
+                        ..ReferralMove::default()
+                    };
+                    store
+                        .move_referral(ctx, hotline_id, &referral.id, &step)
+                        .await?;
                 }
-            } else if answer < 0.75 {
-                &[("sent", "declined")]
-            } else {
-                &[]
-            };
-            for (from, to) in steps {
-                let step = ReferralMove {
-                    from: (*from).into(),
-                    to: (*to).into(),
-                    ..ReferralMove::default()
-                };
-                store
-                    .move_referral(&ctx, hotline_id, &referral.id, &step)
-                    .await?;
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<()>()
+        .await?;
+    Ok(made)
+}
+
+/// What [`refer`] draws from: the vetted services offering each service type in each state.
+struct ReferralPlan<'a> {
+    dir: &'a Directory,
+    partner: &'a PartnerOrg,
+    offering: HashMap<(UsState, ServiceType), Vec<Offer>>,
+    rng: rand::rngs::StdRng,
+}
+
+/// How a referral moves on after it is sent.
+type Steps = &'static [(&'static str, &'static str)];
+
+impl<'a> ReferralPlan<'a> {
+    fn new(dir: &'a Directory, partner: &'a PartnerOrg, seed: u64) -> ReferralPlan<'a> {
+        use rand::SeedableRng as _;
+        let mut offering: HashMap<(UsState, ServiceType), Vec<Offer>> = HashMap::new();
+        for o in vetted_offers(dir, lantern_server::directory::today()) {
+            let states: std::collections::BTreeSet<UsState> =
+                o.places.iter().map(|p| p.0).collect();
+            for state in states {
+                for &t in &o.types {
+                    offering.entry((state, t)).or_default().push(o.clone());
+                }
             }
         }
+        ReferralPlan {
+            dir,
+            partner,
+            offering,
+            rng: rand::rngs::StdRng::seed_from_u64(seed ^ 0x7265_6665_7272_616c),
+        }
+    }
+
+    /// Whether a service belongs to the demo partner's directory organisation.
+    fn ours(&self, service_id: &str) -> bool {
+        let org = self
+            .dir
+            .service
+            .get(service_id)
+            .and_then(|s| s.organization_id.as_deref());
+        org.is_some() && org == self.partner.directory_organization_id.as_deref()
+    }
+
+    /// The referral a case gets, if it gets one, and how it moves on.
+    fn referral(
+        &mut self,
+        hotline_id: &str,
+        case: &lantern_store::Case,
+    ) -> anyhow::Result<Option<(NewReferral, Steps)>> {
+        use rand::Rng as _;
+        let Some(state) = case
+            .state
+            .as_deref()
+            .and_then(|s| UsState::parse_usps(s).ok())
+        else {
+            return Ok(None);
+        };
+        let details: CaseDetails = serde_json::from_str(&case.details_json)?;
+        if details.needs.is_empty() || !self.rng.random_bool(0.3) {
+            return Ok(None);
+        }
+        let Some((need, choices)) = details
+            .needs
+            .iter()
+            .find_map(|n| Some((*n, self.offering.get(&(state, *n))?)))
+        else {
+            return Ok(None);
+        };
+        let offer = match choices.iter().find(|o| self.ours(&o.service_id)) {
+            Some(o) => o,
+            None => &choices[self.rng.random_range(0..choices.len())],
+        };
+        let Some(service) = self.dir.service.get(&offer.service_id) else {
+            return Ok(None);
+        };
+        let to_partner = self.ours(&service.id);
+        let org = service
+            .organization_id
+            .as_deref()
+            .and_then(|o| self.dir.organization.get(o));
+        let name = service.name.clone().unwrap_or_default();
+        let new = NewReferral {
+            hotline_id: hotline_id.to_owned(),
+            case_id: case.id.clone(),
+            kind: "service".into(),
+            status: "sent".into(),
+            service_id: Some(service.id.clone()),
+            organization_id: service.organization_id.clone(),
+            target_name: match org.and_then(|o| o.name.as_deref()) {
+                Some(o) => format!("{name} — {o}"),
+                None => name,
+            },
+            partner_org_id: to_partner.then(|| self.partner.id.clone()),
+            basis: "consent".into(),
+            consent_by: Some("The caller".into()),
+            consent_method: Some("verbal".into()),
+            consent_at_us: Some(case.opened_at_us),
+            shares: vec!["needs".into()],
+            shared_json: serde_json::json!({ "needs": need.label() }).to_string(),
+            service_types: offer.types.iter().map(|t| t.code().to_owned()).collect(),
+            ..NewReferral::default()
+        };
+        let answer = self.rng.random::<f64>();
+        let steps: Steps = if to_partner {
+            &[]
+        } else if answer < 0.55 {
+            if self.rng.random_bool(0.5) {
+                &[("sent", "accepted"), ("accepted", "completed")]
+            } else {
+                &[("sent", "accepted")]
+            }
+        } else if answer < 0.75 {
+            &[("sent", "declined")]
+        } else {
+            &[]
+        };
+        Ok(Some((new, steps)))
     }
 }
 

@@ -153,6 +153,7 @@ pub fn gap_map(gaps: &[Gap], service: ServiceType, population: Population) -> Ch
             population.label().to_lowercase()
         ),
         value_label: "Cases per resource".into(),
+        hidden_label: "no resource".into(),
         values,
     }
 }

@@ -27,6 +27,8 @@ pub struct Choropleth {
     pub description: String,
     /// What the values are (`Cases per 100,000 residents`).
     pub value_label: String,
+    /// What a hidden value means, in the legend (`no resource`, `not shown (small or withheld)`).
+    pub hidden_label: String,
     /// Values by state; states absent are drawn as "no data".
     pub values: BTreeMap<UsState, Datum>,
 }
@@ -94,7 +96,7 @@ fn draw(map: &Choropleth, href: Option<&dyn Fn(UsState) -> String>) -> String {
             title: &map.title,
             description: &map.description,
             value_label: &map.value_label,
-            hidden_label: "not shown (small or withheld)",
+            hidden_label: &map.hidden_label,
         },
         &frame,
         &areas,

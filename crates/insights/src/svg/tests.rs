@@ -49,6 +49,7 @@ fn map() -> Choropleth {
         title: "Cases per 100,000 residents".into(),
         description: "Each state shaded by cases per 100,000 residents in 2026.".into(),
         value_label: "Cases per 100,000".into(),
+        hidden_label: "not shown (small or withheld)".into(),
         values,
     }
 }

@@ -436,6 +436,7 @@ fn state_map(v: &View<'_>, query: &str) -> (Chart, String) {
             "Cases opened in each state per 100,000 residents ({POPULATION_SOURCE}); states without cases are drawn as no data. Each state links to its page."
         ),
         value_label: "Cases per 100,000 residents".into(),
+        hidden_label: "not shown (small or withheld)".into(),
         values: by_state
             .iter()
             .map(|(s, n)| {

@@ -310,6 +310,7 @@ fn national_map(d: &PageData) -> Option<Drawn> {
             "Cases in each state per 100,000 residents ({POPULATION_SOURCE}); grey states have fewer cases than the threshold or a withheld figure."
         ),
         value_label: "Cases per 100,000 residents".into(),
+        hidden_label: "not shown (small or withheld)".into(),
         values,
     };
     let year = d.year;
