@@ -2,7 +2,7 @@
 //! directory know it), what survivors needed — the needs recorded on cases and the service types of
 //! their referrals — against the vetted directory resources of that service type serving that
 //! population, per case and per 100,000 residents; the largest gaps ranked, a US map of one service
-//! and population's gaps and, for one state, a map of its counties, each with "view as table"; CSV
+//! and population's gaps (for one state, a map of its counties instead), with "view as table"; CSV
 //! (`/insights/gaps.csv`) and JSON
 //! (`/api/v1/insights/gaps`, in [`crate::api::gaps`]). Filters: service type, population, case form
 //! and state; a bad value is a 400 naming the parameter.
