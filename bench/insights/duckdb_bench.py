@@ -23,22 +23,27 @@ CONTACT_DIMS = {"month", "state", "channel", "signaler_type", "outcome"}
 CASE_DIMS = {"month", "state", "form", "typology", "case_status"}
 
 
-def convert(con, data):
-    for name, cols in [
-        ("contacts", "occurred_at_us BIGINT, month VARCHAR, state VARCHAR, channel VARCHAR, signaler_type VARCHAR, "
-                     "category VARCHAR, outcome VARCHAR, substantive BOOLEAN"),
-        ("cases", "case_id BIGINT, opened_at_us BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, "
-                  "case_status VARCHAR, typology VARCHAR, victims BIGINT"),
-        ("case_typologies", "case_id BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, case_status VARCHAR, "
-                            "typology VARCHAR"),
-    ]:
+# Each table of the loader's CSV: its columns and types, and the string read as NULL.
+TABLES = {
+    "contacts": ("occurred_at_us BIGINT, month VARCHAR, state VARCHAR, channel VARCHAR, "
+                 "signaler_type VARCHAR, category VARCHAR, outcome VARCHAR, substantive BOOLEAN", "\\N"),
+    "cases": ("case_id BIGINT, opened_at_us BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, "
+              "case_status VARCHAR, typology VARCHAR, victims BIGINT, county VARCHAR", "\\N"),
+    "case_typologies": ("case_id BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, case_status VARCHAR, "
+                        "typology VARCHAR", "\\N"),
+}
+
+
+def convert(con, data, tables=TABLES):
+    """Each table's CSV to Parquet (once; not timed), and a view of the Parquet file."""
+    for name, (cols, nullstr) in tables.items():
         pq = os.path.join(data, name + ".parquet")
         if not os.path.exists(pq):
             types = "{" + ", ".join(
                 f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols.split(", ")) + "}"
             con.execute(
                 f"COPY (SELECT * FROM read_csv('{os.path.join(data, name + '.csv')}', header=true, "
-                f"columns={types}, nullstr='\\N')) TO '{pq}' (FORMAT parquet)")
+                f"columns={types}, nullstr='{nullstr}')) TO '{pq}' (FORMAT parquet)")
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{pq}')")
 
 
