@@ -443,6 +443,30 @@ fn answer_from(
     }
 }
 
+/// One cube's cells of one metric, as the codes of its dictionaries ([`Figures::coded_cells`]).
+#[derive(Debug, Clone)]
+pub struct CodedCells<'a> {
+    cube: &'a Cube,
+    range: Range<usize>,
+}
+
+impl<'a> CodedCells<'a> {
+    /// The values of dimension `d`: a cell's code in [`CodedCells::codes`] is a position here.
+    pub fn dict(&self, d: Dim) -> &'a [String] {
+        &self.cube.dicts[d.col()]
+    }
+
+    /// Each cell's code in dimension `d`, in cell order.
+    pub fn codes(&self, d: Dim) -> &'a [u16] {
+        &self.cube.cols[d.col()][self.range.clone()]
+    }
+
+    /// Each cell's count, in cell order.
+    pub fn counts(&self) -> &'a [i64] {
+        &self.cube.counts[self.range.clone()]
+    }
+}
+
 /// A cell's metric is not in the cube's schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown rollup metric `{0}`")]
@@ -548,6 +572,23 @@ impl Figures {
             Some(m) => self.merged_cells(m).filter(|(_, n)| *n != 0).collect(),
             None => Vec::new(),
         }
+    }
+
+    /// Every cell of one metric as dictionary codes, one [`CodedCells`] per cube (the base's, then the
+    /// changes', whose counts are differences): summing them per value gives the counts
+    /// [`Figures::metric_cells`] gives. For views that read a metric whole and look at each distinct
+    /// value once rather than once per cell. None for a metric outside the schema.
+    pub fn coded_cells(&self, metric: &str) -> Vec<CodedCells<'_>> {
+        let Some(m) = self.base.metric(metric) else {
+            return Vec::new();
+        };
+        [&*self.base, &self.changes]
+            .into_iter()
+            .map(|cube| CodedCells {
+                cube,
+                range: cube.metric_rows[m].clone(),
+            })
+            .collect()
     }
 
     /// The base's cells of the metric at `m` merged with the changes' (both sorted by value).
@@ -869,5 +910,18 @@ mod tests {
         );
         assert_eq!(figures.compacted().metric_cells("needs"), got);
         assert!(figures.metric_cells("no_such_metric").is_empty());
+        // Read as codes, base and changes summed per value, the same counts.
+        let mut summed: BTreeMap<Values<'_>, i64> = BTreeMap::new();
+        let coded = figures.coded_cells("needs");
+        assert_eq!(coded.len(), 2, "the base's cells and the changes'");
+        for c in &coded {
+            for (i, n) in c.counts().iter().enumerate() {
+                let v = Dim::ALL.map(|d| c.dict(d)[c.codes(d)[i] as usize].as_str());
+                *summed.entry(v).or_default() += n;
+            }
+        }
+        summed.retain(|_, n| *n != 0);
+        assert_eq!(summed.into_iter().collect::<Vec<_>>(), got);
+        assert!(figures.coded_cells("no_such_metric").is_empty());
     }
 }
