@@ -19,17 +19,13 @@ first (not timed). Each question is one SQL query:
   service type and population in the codes' order (codes.csv); the first `limit` rows and the total.
 Prints one JSON line per run: median and p99 milliseconds per question.
 """
-import json
 import os
-import statistics
 import sys
-import time
-from urllib.parse import parse_qsl, urlparse
 
 import duckdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from duckdb_bench import TABLES, convert  # noqa: E402
+from duckdb_bench import TABLES, convert, run  # noqa: E402
 
 # As the API's `limit` (crates/server/src/api/gaps.rs).
 DEFAULT_LIMIT = 1000
@@ -131,26 +127,7 @@ def main():
     con = duckdb.connect()
     convert(con, data, GAP_TABLES)
     make_types(con, data)
-    qs = [dict(parse_qsl(urlparse(line.strip()).query)) for line in open(questions) if line.strip()]
-    for q in qs[:10]:  # warm the file cache and DuckDB's metadata
-        answer(con, q)
-    if out:
-        with open(out, "w") as f:
-            json.dump([answer(con, q) for q in qs], f)
-    for run in range(1, runs + 1):
-        times = []
-        start = time.perf_counter()
-        for q in qs:
-            t = time.perf_counter()
-            answer(con, q)
-            times.append((time.perf_counter() - t) * 1000)
-        total = time.perf_counter() - start
-        times.sort()
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        print(json.dumps({"tool": "duckdb", "what": "gaps", "run": run, "questions": len(times),
-                          "seconds": round(total, 3), "p50_ms": round(statistics.median(times), 2),
-                          "p99_ms": round(p99, 2), "max_ms": round(times[-1], 2), "threads": con.execute(
-                              "SELECT current_setting('threads')").fetchone()[0]}))
+    run(con, answer, questions, runs, out, {"tool": "duckdb", "what": "gaps"})
 
 
 if __name__ == "__main__":

@@ -274,32 +274,45 @@ impl RankedGaps {
     pub fn select(&self, s: &GapSelection) -> (Vec<Gap>, usize) {
         let mut out = Vec::new();
         let mut total = 0;
-        for r in &self.rows {
-            let place = &self.places[r.place as usize];
-            if s.state.is_some_and(|v| v != place.state)
-                || s.service.is_some_and(|v| v != r.service)
-                || s.population.is_some_and(|v| v != r.population)
-            {
-                continue;
-            }
+        for r in self.matching(s) {
             total += 1;
             if out.len() < s.limit {
-                let per = |n: u64| place.residents.map(|p| n as f64 * 100_000.0 / p as f64);
-                out.push(Gap {
-                    state: place.state,
-                    county: place.county.clone(),
-                    service: r.service,
-                    population: r.population,
-                    cases: r.cases,
-                    resources: r.resources,
-                    cases_per_resource: (r.resources > 0)
-                        .then(|| r.cases as f64 / r.resources as f64),
-                    cases_per_100k: per(r.cases),
-                    resources_per_100k: per(r.resources),
-                });
+                out.push(self.gap(r));
             }
         }
         (out, total)
+    }
+
+    /// The largest gap of a whole state among the selected (whatever their limit).
+    pub fn top_state_gap(&self, s: &GapSelection) -> Option<Gap> {
+        self.matching(s)
+            .find(|r| self.places[r.place as usize].county.is_none())
+            .map(|r| self.gap(r))
+    }
+
+    fn matching<'a>(&'a self, s: &'a GapSelection) -> impl Iterator<Item = &'a RankedRow> + 'a {
+        self.rows.iter().filter(move |r| {
+            s.state
+                .is_none_or(|v| v == self.places[r.place as usize].state)
+                && s.service.is_none_or(|v| v == r.service)
+                && s.population.is_none_or(|v| v == r.population)
+        })
+    }
+
+    fn gap(&self, r: &RankedRow) -> Gap {
+        let place = &self.places[r.place as usize];
+        let per = |n: u64| place.residents.map(|p| n as f64 * 100_000.0 / p as f64);
+        Gap {
+            state: place.state,
+            county: place.county.clone(),
+            service: r.service,
+            population: r.population,
+            cases: r.cases,
+            resources: r.resources,
+            cases_per_resource: (r.resources > 0).then(|| r.cases as f64 / r.resources as f64),
+            cases_per_100k: per(r.cases),
+            resources_per_100k: per(r.resources),
+        }
     }
 }
 
@@ -613,6 +626,8 @@ mod tests {
                         let (got, total) = ranked.select(&s);
                         assert_eq!(total, want.len(), "{s:?}");
                         assert_eq!(got, want[..want.len().min(limit)], "{s:?}");
+                        let top = want.iter().find(|g| g.county.is_none());
+                        assert_eq!(ranked.top_state_gap(&s).as_ref(), top, "{s:?}");
                     }
                 }
             }
