@@ -479,6 +479,9 @@ pub struct Figures {
     version: i64,
     base: Arc<Cube>,
     changes: Cube,
+    /// Per metric of the schema, the version its cells last changed at (as far as these figures
+    /// know: the version they were read whole at, for one unchanged since).
+    changed_at: Vec<i64>,
 }
 
 impl Figures {
@@ -487,6 +490,7 @@ impl Figures {
         let changes = Cube::new(base.schema);
         Figures {
             version,
+            changed_at: vec![version; base.schema.len()],
             base: Arc::new(base),
             changes,
         }
@@ -495,6 +499,14 @@ impl Figures {
     /// The rollup version they are current at.
     pub fn version(&self) -> i64 {
         self.version
+    }
+
+    /// The rollup version at which a metric's cells last changed, as these figures know (the version
+    /// they were read whole at, for a metric unchanged since); `None` for a metric outside the
+    /// schema. Figures of one hotline with the same version of a metric hold the same cells of it, so
+    /// what is computed from one metric alone can be kept while it stays.
+    pub fn metric_version(&self, metric: &str) -> Option<i64> {
+        Some(self.changed_at[self.base.metric(metric)?])
     }
 
     /// How many cells differ from the base (what [`Figures::compacted`] would fold in).
@@ -525,6 +537,8 @@ impl Figures {
         cells: impl IntoIterator<Item = (&'a str, Values<'a>, i64)>,
     ) -> Result<Figures, UnknownMetric> {
         let schema = self.base.schema;
+        let version = version.max(self.version);
+        let mut changed_at = self.changed_at.clone();
         let mut diff: BTreeMap<(usize, Values<'a>), i64> = BTreeMap::new();
         for m in 0..schema.len() {
             for (values, n) in self.changes.metric_cells(m) {
@@ -537,6 +551,7 @@ impl Figures {
                 .metric(metric)
                 .ok_or_else(|| UnknownMetric(metric.to_owned()))?;
             diff.insert((m, values), now - self.base.count(metric, &values));
+            changed_at[m] = version;
         }
         let mut changes = Cube::new(schema);
         for m in 0..schema.len() {
@@ -548,9 +563,10 @@ impl Figures {
             );
         }
         Ok(Figures {
-            version: version.max(self.version),
+            version,
             base: self.base.clone(),
             changes,
+            changed_at,
         })
     }
 
@@ -561,7 +577,10 @@ impl Figures {
         for m in 0..schema.len() {
             base.add_metric_at(m, self.merged_cells(m));
         }
-        Figures::new(base, self.version)
+        Figures {
+            changed_at: self.changed_at.clone(),
+            ..Figures::new(base, self.version)
+        }
     }
 
     /// Every cell of one metric as these figures count it (the base's with the changes applied), in
@@ -899,6 +918,14 @@ mod tests {
         assert_eq!(answer.metrics, ["cases"]);
         assert!(answer.not_applicable.is_empty(), "{answer:?}");
         assert_eq!(answer.total("cases"), 4);
+        // Only the needs changed at version 2; a write of cases alone leaves them as they were.
+        assert_eq!(figures.metric_version("needs"), Some(2));
+        assert_eq!(figures.metric_version("cases"), Some(1));
+        let later = figures.updated(3, [("cases", case, 5)]).unwrap();
+        assert_eq!(later.metric_version("needs"), Some(2));
+        assert_eq!(later.metric_version("cases"), Some(3));
+        assert_eq!(later.compacted().metric_version("needs"), Some(2));
+        assert_eq!(later.metric_version("no_such_metric"), None);
         let got = figures.metric_cells("needs");
         assert_eq!(
             got,

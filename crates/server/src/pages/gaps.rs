@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-/// How many gaps each ranked list of the page shows (the CSV and JSON hold them all).
+/// How many gaps each ranked list of the page shows (the CSV holds them all, the JSON the first
+/// `limit`).
 const SHOWN: usize = 25;
 
 /// The filters as sent in the query string, every one optional.
@@ -186,9 +187,10 @@ pub async fn ranked(
     Ok(ranked)
 }
 
-/// Each hotline's ranked gaps per case form, kept while the figures and the supply they were ranked
-/// from are the ones served (a write moves the figures; the supply moves with the directory and the
-/// day). Holds neither: a replaced one is freed, and its gaps are ranked again when next asked.
+/// Each hotline's ranked gaps per case form, kept while the needs and the supply they were ranked
+/// from are the ones served: the needs until a write changes a `case_needs` cell (other writes, a
+/// contact, move the figures but not the needs), the supply until the directory or the day moves
+/// (held weakly: a replaced one is freed).
 #[derive(Debug, Default)]
 pub struct GapCache {
     held: Mutex<HashMap<(String, Option<CaseForm>), HeldGaps>>,
@@ -196,7 +198,8 @@ pub struct GapCache {
 
 #[derive(Debug)]
 struct HeldGaps {
-    figures: Weak<Figures>,
+    /// The figures' version of the `case_needs` cells ([`Figures::metric_version`]).
+    needs: Option<i64>,
     supply: Weak<Vec<Supply>>,
     gaps: Arc<RankedGaps>,
 }
@@ -205,13 +208,13 @@ impl GapCache {
     fn get(
         &self,
         key: &(String, Option<CaseForm>),
-        figures: &Arc<Figures>,
+        figures: &Figures,
         supply: &Arc<Vec<Supply>>,
     ) -> Option<Arc<RankedGaps>> {
         let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let h = held.get(key)?;
         // A Weak keeps its allocation, so a live Arc at the same address is the same one.
-        (std::ptr::eq(h.figures.as_ptr(), Arc::as_ptr(figures))
+        (h.needs == figures.metric_version(METRIC_CASE_NEEDS)
             && std::ptr::eq(h.supply.as_ptr(), Arc::as_ptr(supply)))
         .then(|| h.gaps.clone())
     }
@@ -219,7 +222,7 @@ impl GapCache {
     fn put(
         &self,
         key: (String, Option<CaseForm>),
-        figures: &Arc<Figures>,
+        figures: &Figures,
         supply: &Arc<Vec<Supply>>,
         gaps: Arc<RankedGaps>,
     ) {
@@ -227,7 +230,7 @@ impl GapCache {
         held.insert(
             key,
             HeldGaps {
-                figures: Arc::downgrade(figures),
+                needs: figures.metric_version(METRIC_CASE_NEEDS),
                 supply: Arc::downgrade(supply),
                 gaps,
             },
