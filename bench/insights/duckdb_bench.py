@@ -23,22 +23,27 @@ CONTACT_DIMS = {"month", "state", "channel", "signaler_type", "outcome"}
 CASE_DIMS = {"month", "state", "form", "typology", "case_status"}
 
 
-def convert(con, data):
-    for name, cols in [
-        ("contacts", "occurred_at_us BIGINT, month VARCHAR, state VARCHAR, channel VARCHAR, signaler_type VARCHAR, "
-                     "category VARCHAR, outcome VARCHAR, substantive BOOLEAN"),
-        ("cases", "case_id BIGINT, opened_at_us BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, "
-                  "case_status VARCHAR, typology VARCHAR, victims BIGINT"),
-        ("case_typologies", "case_id BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, case_status VARCHAR, "
-                            "typology VARCHAR"),
-    ]:
+# Each table of the loader's CSV: its columns and types, and the string read as NULL.
+TABLES = {
+    "contacts": ("occurred_at_us BIGINT, month VARCHAR, state VARCHAR, channel VARCHAR, "
+                 "signaler_type VARCHAR, category VARCHAR, outcome VARCHAR, substantive BOOLEAN", "\\N"),
+    "cases": ("case_id BIGINT, opened_at_us BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, "
+              "case_status VARCHAR, typology VARCHAR, victims BIGINT, county VARCHAR", "\\N"),
+    "case_typologies": ("case_id BIGINT, month VARCHAR, state VARCHAR, form VARCHAR, case_status VARCHAR, "
+                        "typology VARCHAR", "\\N"),
+}
+
+
+def convert(con, data, tables=TABLES):
+    """Each table's CSV to Parquet (once; not timed), and a view of the Parquet file."""
+    for name, (cols, nullstr) in tables.items():
         pq = os.path.join(data, name + ".parquet")
         if not os.path.exists(pq):
             types = "{" + ", ".join(
                 f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols.split(", ")) + "}"
             con.execute(
                 f"COPY (SELECT * FROM read_csv('{os.path.join(data, name + '.csv')}', header=true, "
-                f"columns={types}, nullstr='\\N')) TO '{pq}' (FORMAT parquet)")
+                f"columns={types}, nullstr='{nullstr}')) TO '{pq}' (FORMAT parquet)")
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{pq}')")
 
 
@@ -86,18 +91,16 @@ def answer(con, params):
     return rows
 
 
-def main():
-    data, questions, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    out = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--answers" else None
-    con = duckdb.connect()
-    convert(con, data)
+def run(con, answer, questions, runs, out, tag):
+    """Answers every question once for `out` (when given), then times `runs` runs of them: one JSON
+    line per run, with `tag`'s fields."""
     qs = [dict(parse_qsl(urlparse(line.strip()).query)) for line in open(questions) if line.strip()]
     for q in qs[:10]:  # warm the file cache and DuckDB's metadata
         answer(con, q)
     if out:
         with open(out, "w") as f:
             json.dump([answer(con, q) for q in qs], f)
-    for run in range(1, runs + 1):
+    for n in range(1, runs + 1):
         times = []
         start = time.perf_counter()
         for q in qs:
@@ -107,10 +110,18 @@ def main():
         total = time.perf_counter() - start
         times.sort()
         p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        print(json.dumps({"tool": "duckdb", "run": run, "questions": len(times), "seconds": round(total, 3),
+        print(json.dumps({**tag, "run": n, "questions": len(times), "seconds": round(total, 3),
                           "p50_ms": round(statistics.median(times), 2), "p99_ms": round(p99, 2),
                           "max_ms": round(times[-1], 2), "threads": con.execute(
                               "SELECT current_setting('threads')").fetchone()[0]}))
+
+
+def main():
+    data, questions, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    out = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--answers" else None
+    con = duckdb.connect()
+    convert(con, data)
+    run(con, answer, questions, runs, out, {"tool": "duckdb"})
 
 
 if __name__ == "__main__":

@@ -443,6 +443,30 @@ fn answer_from(
     }
 }
 
+/// One cube's cells of one metric, as the codes of its dictionaries ([`Figures::coded_cells`]).
+#[derive(Debug, Clone)]
+pub struct CodedCells<'a> {
+    cube: &'a Cube,
+    range: Range<usize>,
+}
+
+impl<'a> CodedCells<'a> {
+    /// The values of dimension `d`: a cell's code in [`CodedCells::codes`] is a position here.
+    pub fn dict(&self, d: Dim) -> &'a [String] {
+        &self.cube.dicts[d.col()]
+    }
+
+    /// Each cell's code in dimension `d`, in cell order.
+    pub fn codes(&self, d: Dim) -> &'a [u16] {
+        &self.cube.cols[d.col()][self.range.clone()]
+    }
+
+    /// Each cell's count, in cell order.
+    pub fn counts(&self) -> &'a [i64] {
+        &self.cube.counts[self.range.clone()]
+    }
+}
+
 /// A cell's metric is not in the cube's schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown rollup metric `{0}`")]
@@ -455,6 +479,9 @@ pub struct Figures {
     version: i64,
     base: Arc<Cube>,
     changes: Cube,
+    /// Per metric of the schema, the version its cells last changed at (as far as these figures
+    /// know: the version they were read whole at, for one unchanged since).
+    changed_at: Vec<i64>,
 }
 
 impl Figures {
@@ -463,6 +490,7 @@ impl Figures {
         let changes = Cube::new(base.schema);
         Figures {
             version,
+            changed_at: vec![version; base.schema.len()],
             base: Arc::new(base),
             changes,
         }
@@ -471,6 +499,14 @@ impl Figures {
     /// The rollup version they are current at.
     pub fn version(&self) -> i64 {
         self.version
+    }
+
+    /// The rollup version at which a metric's cells last changed, as these figures know (the version
+    /// they were read whole at, for a metric unchanged since); `None` for a metric outside the
+    /// schema. Figures of one hotline with the same version of a metric hold the same cells of it, so
+    /// what is computed from one metric alone can be kept while it stays.
+    pub fn metric_version(&self, metric: &str) -> Option<i64> {
+        Some(self.changed_at[self.base.metric(metric)?])
     }
 
     /// How many cells differ from the base (what [`Figures::compacted`] would fold in).
@@ -501,6 +537,8 @@ impl Figures {
         cells: impl IntoIterator<Item = (&'a str, Values<'a>, i64)>,
     ) -> Result<Figures, UnknownMetric> {
         let schema = self.base.schema;
+        let version = version.max(self.version);
+        let mut changed_at = self.changed_at.clone();
         let mut diff: BTreeMap<(usize, Values<'a>), i64> = BTreeMap::new();
         for m in 0..schema.len() {
             for (values, n) in self.changes.metric_cells(m) {
@@ -513,6 +551,7 @@ impl Figures {
                 .metric(metric)
                 .ok_or_else(|| UnknownMetric(metric.to_owned()))?;
             diff.insert((m, values), now - self.base.count(metric, &values));
+            changed_at[m] = version;
         }
         let mut changes = Cube::new(schema);
         for m in 0..schema.len() {
@@ -524,9 +563,10 @@ impl Figures {
             );
         }
         Ok(Figures {
-            version: version.max(self.version),
+            version,
             base: self.base.clone(),
             changes,
+            changed_at,
         })
     }
 
@@ -537,7 +577,10 @@ impl Figures {
         for m in 0..schema.len() {
             base.add_metric_at(m, self.merged_cells(m));
         }
-        Figures::new(base, self.version)
+        Figures {
+            changed_at: self.changed_at.clone(),
+            ..Figures::new(base, self.version)
+        }
     }
 
     /// Every cell of one metric as these figures count it (the base's with the changes applied), in
@@ -548,6 +591,23 @@ impl Figures {
             Some(m) => self.merged_cells(m).filter(|(_, n)| *n != 0).collect(),
             None => Vec::new(),
         }
+    }
+
+    /// Every cell of one metric as dictionary codes, one [`CodedCells`] per cube (the base's, then the
+    /// changes', whose counts are differences): summing them per value gives the counts
+    /// [`Figures::metric_cells`] gives. For views that read a metric whole and look at each distinct
+    /// value once rather than once per cell. None for a metric outside the schema.
+    pub fn coded_cells(&self, metric: &str) -> Vec<CodedCells<'_>> {
+        let Some(m) = self.base.metric(metric) else {
+            return Vec::new();
+        };
+        [&*self.base, &self.changes]
+            .into_iter()
+            .map(|cube| CodedCells {
+                cube,
+                range: cube.metric_rows[m].clone(),
+            })
+            .collect()
     }
 
     /// The base's cells of the metric at `m` merged with the changes' (both sorted by value).
@@ -858,6 +918,14 @@ mod tests {
         assert_eq!(answer.metrics, ["cases"]);
         assert!(answer.not_applicable.is_empty(), "{answer:?}");
         assert_eq!(answer.total("cases"), 4);
+        // Only the needs changed at version 2; a write of cases alone leaves them as they were.
+        assert_eq!(figures.metric_version("needs"), Some(2));
+        assert_eq!(figures.metric_version("cases"), Some(1));
+        let later = figures.updated(3, [("cases", case, 5)]).unwrap();
+        assert_eq!(later.metric_version("needs"), Some(2));
+        assert_eq!(later.metric_version("cases"), Some(3));
+        assert_eq!(later.compacted().metric_version("needs"), Some(2));
+        assert_eq!(later.metric_version("no_such_metric"), None);
         let got = figures.metric_cells("needs");
         assert_eq!(
             got,
@@ -869,5 +937,18 @@ mod tests {
         );
         assert_eq!(figures.compacted().metric_cells("needs"), got);
         assert!(figures.metric_cells("no_such_metric").is_empty());
+        // Read as codes, base and changes summed per value, the same counts.
+        let mut summed: BTreeMap<Values<'_>, i64> = BTreeMap::new();
+        let coded = figures.coded_cells("needs");
+        assert_eq!(coded.len(), 2, "the base's cells and the changes'");
+        for c in &coded {
+            for (i, n) in c.counts().iter().enumerate() {
+                let v = Dim::ALL.map(|d| c.dict(d)[c.codes(d)[i] as usize].as_str());
+                *summed.entry(v).or_default() += n;
+            }
+        }
+        summed.retain(|_, n| *n != 0);
+        assert_eq!(summed.into_iter().collect::<Vec<_>>(), got);
+        assert!(figures.coded_cells("no_such_metric").is_empty());
     }
 }

@@ -64,66 +64,256 @@ pub struct Gap {
     pub resources_per_100k: Option<f64>,
 }
 
-type Key = (UsState, Option<String>, ServiceType, Population);
-
 /// Joins needs and supply per (place, service, population) and ranks the gaps: first those with no
 /// resource at all (most cases first), then by cases per resource (highest first); ties by place,
 /// service and population. Rows with no case are left out (no need, no gap).
 pub fn gaps(needs: &[Need], supply: &[Supply]) -> Vec<Gap> {
-    let mut cases: HashMap<Key, u64> = HashMap::new();
+    let mut totals = NeedTotals::default();
     for n in needs {
-        *cases
-            .entry((n.state, n.county.clone(), n.service, n.population))
-            .or_default() += n.cases;
+        let place = totals.place(n.state, n.county.as_deref());
+        totals.add(
+            place,
+            n.service,
+            n.population,
+            i64::try_from(n.cases).unwrap_or(i64::MAX),
+        );
     }
-    let mut res: HashMap<Key, u64> = HashMap::new();
-    for s in supply {
-        *res.entry((s.state, s.county.clone(), s.service, s.population))
-            .or_default() += s.resources;
-    }
-    let pop = population_2020();
-    let mut out: Vec<Gap> = cases
-        .into_iter()
-        .filter(|(_, c)| *c > 0)
-        .map(|(k, cases)| {
-            let resources = res.get(&k).copied().unwrap_or(0);
-            let (state, county, service, population) = k;
-            let residents = match &county {
-                None => pop.get(&state).copied(),
-                Some(name) => county_population(state, name),
-            }
-            .filter(|p| *p > 0);
-            let per = |n: u64| residents.map(|p| n as f64 * 100_000.0 / p as f64);
-            Gap {
-                cases_per_resource: (resources > 0).then(|| cases as f64 / resources as f64),
-                cases_per_100k: per(cases),
-                resources_per_100k: per(resources),
-                state,
-                county,
-                service,
-                population,
-                cases,
-                resources,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        let rank = |g: &Gap| {
-            (
-                g.resources == 0,
-                g.cases_per_resource.unwrap_or(g.cases as f64),
-            )
+    totals.rank(supply).select(&GapSelection::default()).0
+}
+
+/// How many service types and populations there are: the width of a place's needs in [`NeedTotals`].
+const SERVICES: usize = ServiceType::ALL.len();
+const POPULATIONS: usize = Population::ALL.len();
+
+/// Needs summed per place, service type and population, before they meet the supply: a place is
+/// numbered once ([`NeedTotals::place`]), so a caller reading many cells of few places looks each
+/// place up once, and its cases are one row of counts per service type and population.
+#[derive(Debug, Default)]
+pub struct NeedTotals {
+    /// Each state's whole-state place and county places, by number.
+    numbers: HashMap<UsState, (Option<u32>, HashMap<String, u32>)>,
+    /// Each place by its number.
+    places: Vec<(UsState, Option<String>)>,
+    /// Cases per place, service type and population, [`SERVICES`] × [`POPULATIONS`] per place.
+    cases: Vec<i64>,
+}
+
+impl NeedTotals {
+    /// The number of a place (`None`: the whole state), given on first sight.
+    pub fn place(&mut self, state: UsState, county: Option<&str>) -> u32 {
+        let (whole, counties) = self.numbers.entry(state).or_default();
+        let known = match county {
+            None => *whole,
+            Some(c) => counties.get(c).copied(),
         };
-        let (ra, rb) = (rank(a), rank(b));
-        rb.0.cmp(&ra.0)
-            .then(rb.1.total_cmp(&ra.1))
-            .then(b.cases.cmp(&a.cases))
-            .then(a.state.cmp(&b.state))
-            .then(a.county.cmp(&b.county))
-            .then(a.service.cmp(&b.service))
-            .then(a.population.cmp(&b.population))
-    });
-    out
+        if let Some(n) = known {
+            return n;
+        }
+        let n = u32::try_from(self.places.len()).expect("fewer than 4 billion places");
+        match county {
+            None => *whole = Some(n),
+            Some(c) => {
+                counties.insert(c.to_owned(), n);
+            }
+        }
+        self.places.push((state, county.map(str::to_owned)));
+        self.cases
+            .resize(self.cases.len() + SERVICES * POPULATIONS, 0);
+        n
+    }
+
+    /// The place's number, if it has one.
+    fn number(&self, state: UsState, county: Option<&str>) -> Option<u32> {
+        let (whole, counties) = self.numbers.get(&state)?;
+        match county {
+            None => *whole,
+            Some(c) => counties.get(c).copied(),
+        }
+    }
+
+    fn slot(place: u32, service: ServiceType, population: Population) -> usize {
+        (place as usize * SERVICES + service as usize) * POPULATIONS + population as usize
+    }
+
+    /// Adds `cases` (which may be negative: a change to counts added before) to a place, service type
+    /// and population; `place` is a number [`NeedTotals::place`] gave.
+    pub fn add(&mut self, place: u32, service: ServiceType, population: Population, cases: i64) {
+        self.cases[Self::slot(place, service, population)] += cases;
+    }
+
+    /// Joins the supply and ranks the gaps, as [`gaps`] does.
+    pub fn rank(self, supply: &[Supply]) -> RankedGaps {
+        let mut resources = vec![0_u64; self.cases.len()];
+        for s in supply {
+            // Supply where nothing was needed makes no gap.
+            if let Some(place) = self.number(s.state, s.county.as_deref()) {
+                resources[Self::slot(place, s.service, s.population)] += s.resources;
+            }
+        }
+        let pop = population_2020();
+        let places: Vec<PlaceFigures> = self
+            .places
+            .into_iter()
+            .map(|(state, county)| {
+                let residents = match &county {
+                    None => pop.get(&state).copied(),
+                    Some(name) => county_population(state, name),
+                }
+                .filter(|p| *p > 0);
+                PlaceFigures {
+                    state,
+                    county,
+                    residents,
+                }
+            })
+            .collect();
+        let mut rows: Vec<RankedRow> = Vec::new();
+        for (i, &cases) in self.cases.iter().enumerate() {
+            let Ok(cases @ 1..) = u64::try_from(cases) else {
+                continue;
+            };
+            let place = (i / (SERVICES * POPULATIONS)) as u32;
+            let rest = i % (SERVICES * POPULATIONS);
+            rows.push(RankedRow {
+                place,
+                service: ServiceType::ALL[rest / POPULATIONS],
+                population: Population::ALL[rest % POPULATIONS],
+                cases,
+                resources: resources[i],
+            });
+        }
+        rows.sort_unstable_by(|a, b| {
+            let rank = |g: &RankedRow| {
+                (
+                    g.resources == 0,
+                    if g.resources > 0 {
+                        g.cases as f64 / g.resources as f64
+                    } else {
+                        g.cases as f64
+                    },
+                )
+            };
+            let (ra, rb) = (rank(a), rank(b));
+            let (pa, pb) = (&places[a.place as usize], &places[b.place as usize]);
+            rb.0.cmp(&ra.0)
+                .then(rb.1.total_cmp(&ra.1))
+                .then(b.cases.cmp(&a.cases))
+                .then(pa.state.cmp(&pb.state))
+                .then(pa.county.cmp(&pb.county))
+                .then(a.service.cmp(&b.service))
+                .then(a.population.cmp(&b.population))
+        });
+        RankedGaps { places, rows }
+    }
+}
+
+/// A place of [`RankedGaps`] with its residents (per 100,000 figures).
+#[derive(Debug, Clone)]
+struct PlaceFigures {
+    state: UsState,
+    county: Option<String>,
+    residents: Option<u64>,
+}
+
+/// One ranked gap, small: its place by number.
+#[derive(Debug, Clone, Copy)]
+struct RankedRow {
+    place: u32,
+    service: ServiceType,
+    population: Population,
+    cases: u64,
+    resources: u64,
+}
+
+/// Which ranked gaps to read: those of a state, service type and population (each optional), the
+/// first `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GapSelection {
+    /// Only this state (and its counties).
+    pub state: Option<UsState>,
+    /// Only this service type.
+    pub service: Option<ServiceType>,
+    /// Only this population.
+    pub population: Option<Population>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl Default for GapSelection {
+    fn default() -> Self {
+        GapSelection {
+            state: None,
+            service: None,
+            population: None,
+            limit: usize::MAX,
+        }
+    }
+}
+
+/// Gaps ranked once and read many times: a selection of them keeps their rank order, so filtering
+/// by place, service type or population needs no new ranking (a case form does: it changes the
+/// counts). Small rows; a [`Gap`] with its figures is made only for the rows read.
+#[derive(Debug, Clone, Default)]
+pub struct RankedGaps {
+    places: Vec<PlaceFigures>,
+    rows: Vec<RankedRow>,
+}
+
+impl RankedGaps {
+    /// How many gaps, unfiltered.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there is no gap.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The selected gaps in rank order, at most `limit`, and how many there are in all.
+    pub fn select(&self, s: &GapSelection) -> (Vec<Gap>, usize) {
+        let mut out = Vec::new();
+        let mut total = 0;
+        for r in self.matching(s) {
+            total += 1;
+            if out.len() < s.limit {
+                out.push(self.gap(r));
+            }
+        }
+        (out, total)
+    }
+
+    /// The largest gap of a whole state among the selected (whatever their limit).
+    pub fn top_state_gap(&self, s: &GapSelection) -> Option<Gap> {
+        self.matching(s)
+            .find(|r| self.places[r.place as usize].county.is_none())
+            .map(|r| self.gap(r))
+    }
+
+    fn matching<'a>(&'a self, s: &'a GapSelection) -> impl Iterator<Item = &'a RankedRow> + 'a {
+        self.rows.iter().filter(move |r| {
+            s.state
+                .is_none_or(|v| v == self.places[r.place as usize].state)
+                && s.service.is_none_or(|v| v == r.service)
+                && s.population.is_none_or(|v| v == r.population)
+        })
+    }
+
+    fn gap(&self, r: &RankedRow) -> Gap {
+        let place = &self.places[r.place as usize];
+        let per = |n: u64| place.residents.map(|p| n as f64 * 100_000.0 / p as f64);
+        Gap {
+            state: place.state,
+            county: place.county.clone(),
+            service: r.service,
+            population: r.population,
+            cases: r.cases,
+            resources: r.resources,
+            cases_per_resource: (r.resources > 0).then(|| r.cases as f64 / r.resources as f64),
+            cases_per_100k: per(r.cases),
+            resources_per_100k: per(r.resources),
+        }
+    }
 }
 
 /// A map of one service type and population's state gaps: cases per resource by state (states with
@@ -360,5 +550,98 @@ mod tests {
         assert_eq!(m.values.len(), 1);
         assert_eq!(m.values["48201"], Datum::Hidden("no resource".into()));
         assert!(m.title.contains("cases per resource by county"));
+    }
+
+    #[test]
+    fn a_selection_of_ranked_gaps_is_the_ranked_list_filtered_and_cut_with_its_total() {
+        use Population::{Men, Minors, Women};
+        use ServiceType::{EmergencyShelter, LegalServices};
+        let mut needs = Vec::new();
+        let mut supply = Vec::new();
+        for (i, state) in [UsState::Tx, UsState::Ca, UsState::Wy, UsState::Pr]
+            .into_iter()
+            .enumerate()
+        {
+            for (j, county) in [None, Some("Harris County"), Some("Kings County")]
+                .into_iter()
+                .enumerate()
+            {
+                for (k, (service, population)) in [
+                    (EmergencyShelter, Men),
+                    (EmergencyShelter, Women),
+                    (LegalServices, Minors),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    let place = (state, county.map(str::to_owned));
+                    // Some needs split in two, some places without supply, ties in cases per resource.
+                    let cases = ((i * 7 + j * 3 + k * 5) % 6) as u64;
+                    for part in [cases / 2, cases - cases / 2] {
+                        needs.push(Need {
+                            state: place.0,
+                            county: place.1.clone(),
+                            service,
+                            population,
+                            cases: part,
+                        });
+                    }
+                    if (i + j + k) % 3 != 0 {
+                        supply.push(Supply {
+                            state: place.0,
+                            county: place.1,
+                            service,
+                            population,
+                            resources: ((i + k) % 3 + 1) as u64,
+                        });
+                    }
+                }
+            }
+        }
+        let all = gaps(&needs, &supply);
+        assert!(all.len() > 20 && all.iter().all(|g| g.cases > 0));
+        let mut totals = NeedTotals::default();
+        for n in &needs {
+            let place = totals.place(n.state, n.county.as_deref());
+            totals.add(place, n.service, n.population, n.cases as i64);
+        }
+        let ranked = totals.rank(&supply);
+        assert_eq!(ranked.len(), all.len());
+        for state in [None, Some(UsState::Tx), Some(UsState::Ny)] {
+            for service in [None, Some(LegalServices)] {
+                for population in [None, Some(Men)] {
+                    for limit in [0, 3, usize::MAX] {
+                        let s = GapSelection {
+                            state,
+                            service,
+                            population,
+                            limit,
+                        };
+                        let want: Vec<Gap> = all
+                            .iter()
+                            .filter(|g| state.is_none_or(|v| v == g.state))
+                            .filter(|g| service.is_none_or(|v| v == g.service))
+                            .filter(|g| population.is_none_or(|v| v == g.population))
+                            .cloned()
+                            .collect();
+                        let (got, total) = ranked.select(&s);
+                        assert_eq!(total, want.len(), "{s:?}");
+                        assert_eq!(got, want[..want.len().min(limit)], "{s:?}");
+                        let top = want.iter().find(|g| g.county.is_none());
+                        assert_eq!(ranked.top_state_gap(&s).as_ref(), top, "{s:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn service_types_and_populations_are_numbered_in_their_code_order() {
+        for (i, s) in ServiceType::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i);
+        }
+        for (i, p) in Population::ALL.iter().enumerate() {
+            assert_eq!(*p as usize, i);
+        }
     }
 }

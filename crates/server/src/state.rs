@@ -28,6 +28,8 @@ pub struct AppState {
     pub linkage: Arc<crate::linkage::IntakeIndexes>,
     /// Each hotline's dashboard figures in memory.
     pub dashboard: Arc<crate::dashboard::DashboardCache>,
+    /// Each hotline's gaps, ranked from those figures and its directory's supply.
+    pub gaps: Arc<crate::pages::gaps::GapCache>,
     /// The web chat of this process.
     pub chat: Arc<crate::chat::ChatService>,
     /// Hotlines found by slug.
@@ -49,6 +51,7 @@ impl AppState {
             sms,
             linkage: Arc::new(crate::linkage::IntakeIndexes::default()),
             dashboard: Arc::new(crate::dashboard::DashboardCache::default()),
+            gaps: Arc::new(crate::pages::gaps::GapCache::default()),
             hotlines: Arc::new(HotlineCache::default()),
         }
     }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! insights_data load DB SCALE SEED OUT_DIR   # cells into DB's hotline `bench`, records to OUT_DIR/*.csv
+//!                                            # (the store's key file named by LANTERN_KEY_FILE)
 //! insights_data verify SCALE SEED            # the same cells, checked against the store's own writes
 //! ```
 //!
@@ -11,21 +12,28 @@
 //! their sums into the rollup tables of an existing Lantern database, and writes the same records' coded
 //! facts as CSV for DuckDB to turn into Parquet. `verify` proves the shortcut honest at a small scale:
 //! it imports the same records through the store's real write path and compares every cell.
+//!
+//! `load` also gives the hotline the demo directory (a national one, through the store's own
+//! `change_directory`), so the gap analysis has a supply side, and writes what it offers as the server
+//! counts it today (`offers.csv`: one row per vetted service, place, service type and population, as
+//! `lantern_directory::supply::supply_counts` counts them) with the codes' rank order (`codes.csv`,
+//! the order the gap analysis breaks ties in).
 
 use lantern_directory::demo::synthetic_case_details;
+use lantern_directory::supply::vetted_offers;
 use lantern_domain::codes::PartyRole;
 use lantern_domain::model;
 use lantern_domain::screening;
 use lantern_domain::synth::{Generator, SynthItem};
 use lantern_store::rollups::{
-    CaseFacts, Cells, ContactFacts, VictimFacts, case_bundle_cells, contact_cells, is_substantive,
-    merge, month_of, need_facts,
+    CaseFacts, Cells, ContactFacts, METRIC_CASE_NEEDS, VictimFacts, case_bundle_cells,
+    contact_cells, is_substantive, merge, month_of, need_facts,
 };
 use lantern_store::{
-    AuditCtx, Keyring, NewCase, NewContact, NewDetermination, NewHotline, NewParty, OpenOptions,
-    RollupFilter,
+    AuditCtx, DirectoryChange, DirectoryRecord, Keyring, NewCase, NewContact, NewDetermination,
+    NewHotline, NewParty, OpenOptions, RollupFilter,
 };
-use std::io::Write as _;
+use std::io::Write;
 use std::time::Instant;
 
 fn us(t: time::OffsetDateTime) -> i64 {
@@ -333,11 +341,114 @@ async fn load(db: &str, scale: f64, seed: u64, out: &std::path::Path) -> anyhow:
         cells.len(),
         start.elapsed().as_secs_f64()
     );
+    drop(conn);
+    let needs = cells
+        .keys()
+        .filter(|k| k.metric == METRIC_CASE_NEEDS)
+        .count();
+    let offers = install_directory(db, &hotline, out).await?;
+    eprintln!(
+        "installed the demo directory: {offers} offers in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     println!(
-        "{{\"cases\":{cases},\"contacts\":{contacts},\"cells\":{}}}",
+        "{{\"cases\":{cases},\"contacts\":{contacts},\"cells\":{},\"case_needs_cells\":{needs},\"offer_rows\":{offers}}}",
         cells.len()
     );
     Ok(())
+}
+
+/// How many services the bench hotline's directory is generated with (about a national hotline's).
+const DIRECTORY_SIZE: usize = 4000;
+
+/// Gives the hotline the demo directory through the store's API (replacing any it had), then writes
+/// the supply it offers today (UTC, as the server counts it) as read back from the store to
+/// `offers.csv`, and the rank order of the codes to `codes.csv`. Returns how many offer rows.
+async fn install_directory(
+    db: &str,
+    hotline_id: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<usize> {
+    use anyhow::Context as _;
+    use lantern_domain::codes::{Code, Population, ServiceType, UsState};
+    let key_file = std::env::var_os("LANTERN_KEY_FILE")
+        .context("LANTERN_KEY_FILE must name the store's key file")?;
+    let keys = Keyring::load(std::path::Path::new(&key_file))?;
+    let store = lantern_store::open(db, keys, &OpenOptions::default()).await?;
+    let mut dir = lantern_directory::demo::generate(1, DIRECTORY_SIZE);
+    lantern_directory::taxonomy::install(&mut dir);
+    let upserts: Vec<DirectoryRecord> = dir
+        .tables()
+        .into_iter()
+        .flat_map(|(table, rows)| {
+            rows.into_iter().map(move |row| DirectoryRecord {
+                table: table.clone(),
+                id: row
+                    .get("id")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                json: serde_json::Value::Object(row).to_string(),
+            })
+        })
+        .collect();
+    store
+        .change_directory(
+            &AuditCtx::system(None),
+            hotline_id,
+            &DirectoryChange {
+                action: "directory.import".into(),
+                upserts,
+                deletes: Vec::new(),
+                replace_all: true,
+            },
+        )
+        .await?;
+    // What the server will hold: the directory read back from the store.
+    let stored = lantern_store::directory_of(&store.directory_records(hotline_id).await?)?;
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("offers.csv"))?);
+    writeln!(w, "service_id,state,county,service,population")?;
+    let mut rows = 0;
+    // The places, types and populations exactly as `supply_counts` counts them.
+    for offer in vetted_offers(&stored, today) {
+        let states: std::collections::BTreeSet<UsState> =
+            offer.places.iter().map(|p| p.0).collect();
+        let counties = offer.places.iter().filter(|p| p.1.is_some()).cloned();
+        for (state, county) in states.into_iter().map(|s| (s, None)).chain(counties) {
+            for service in &offer.types {
+                for population in &offer.populations {
+                    writeln!(
+                        w,
+                        "{},{},{},{},{}",
+                        quoted(&offer.service_id),
+                        state.code(),
+                        quoted(county.as_deref().unwrap_or("")),
+                        service.code(),
+                        population.code()
+                    )?;
+                    rows += 1;
+                }
+            }
+        }
+    }
+    w.flush()?;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("codes.csv"))?);
+    writeln!(w, "kind,code,ord")?;
+    fn order<T: Code>(w: &mut impl Write, kind: &str) -> std::io::Result<()> {
+        for (i, c) in T::all().iter().enumerate() {
+            writeln!(w, "{kind},{},{i}", c.code())?;
+        }
+        Ok(())
+    }
+    order::<UsState>(&mut w, "state")?;
+    order::<ServiceType>(&mut w, "service")?;
+    order::<Population>(&mut w, "population")?;
+    w.flush()?;
+    Ok(rows)
 }
 
 fn new_contact(hotline_id: &str, c: &ContactFacts) -> NewContact {

@@ -18,14 +18,19 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use lantern_domain::codes::{CaseForm, Code, Population, ServiceType, UsState};
 use lantern_insights::cube::{Dim, Figures};
-use lantern_insights::gap::{Gap, Need, county_gap_map, gap_map, gaps};
+use lantern_insights::gap::{
+    Gap, GapSelection, Need, NeedTotals, RankedGaps, Supply, county_gap_map, gap_map, gaps,
+};
 use lantern_insights::geo::STATE_AND_COUNTY_POPULATION_SOURCE;
 use lantern_insights::svg::{self, Choropleth};
 use lantern_store::rollups::METRIC_CASE_NEEDS;
 use lantern_store::{RollupFilter, Store};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 
-/// How many gaps each ranked list of the page shows (the CSV and JSON hold them all).
+/// How many gaps each ranked list of the page shows (the CSV holds them all, the JSON the first
+/// `limit`).
 const SHOWN: usize = 25;
 
 /// The filters as sent in the query string, every one optional.
@@ -114,6 +119,16 @@ impl GapFilters {
         })
     }
 
+    /// The ranked gaps these filters select (the form is chosen before ranking), at most `limit`.
+    pub fn selection(&self, limit: usize) -> GapSelection {
+        GapSelection {
+            state: self.state,
+            service: self.service,
+            population: self.population,
+            limit,
+        }
+    }
+
     /// The filters as a query string (without `?`).
     fn query(&self) -> String {
         let q: Vec<(&str, &str)> = [
@@ -137,30 +152,141 @@ pub async fn analyse(
     p: &Principal,
     f: &GapFilters,
 ) -> Result<Vec<Gap>, AppError> {
+    Ok(ranked(state, p, f.form)
+        .await?
+        .select(&f.selection(usize::MAX))
+        .0)
+}
+
+/// The caller's hotline's gaps of one case form (every form when `None`), ranked: from the gap cache
+/// while the figures and the supply it was ranked from are the ones served, else ranked again (on a
+/// blocking thread) and kept.
+pub async fn ranked(
+    state: &AppState,
+    p: &Principal,
+    form: Option<CaseForm>,
+) -> Result<Arc<RankedGaps>, AppError> {
     let served = state
         .dashboard
         .figures(&state.store, &p.user.hotline_id)
         .await?;
     let loaded = crate::api::directory::loaded(state, p).await?;
     let supply = loaded.supply(crate::directory::today());
-    Ok(gaps(&needs_of(&served.figures, f), &supply))
+    let key = (p.user.hotline_id.clone(), form);
+    if let Some(held) = state.gaps.get(&key, &served.figures, &supply) {
+        return Ok(held);
+    }
+    let (figures, counted) = (served.figures.clone(), supply.clone());
+    let ranked = tokio::task::spawn_blocking(move || needs_of(&figures, form).rank(&counted))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("ranking the gaps: {e}")))?;
+    let ranked = Arc::new(ranked);
+    state
+        .gaps
+        .put(key, &served.figures, &supply, ranked.clone());
+    Ok(ranked)
 }
 
-/// The needs among the figures' `case_needs` cells that pass the filters (every form summed when no
-/// form is asked).
-pub fn needs_of(figures: &Figures, f: &GapFilters) -> Vec<Need> {
-    const KEY: [Dim; 5] = [
-        Dim::State,
-        Dim::County,
-        Dim::Service,
-        Dim::Population,
-        Dim::Form,
-    ];
-    figures
-        .metric_cells(METRIC_CASE_NEEDS)
-        .into_iter()
-        .filter_map(|(v, n)| need_of(KEY.map(|d| v[d as usize]), n, f))
-        .collect()
+/// Each hotline's ranked gaps per case form, kept while the needs and the supply they were ranked
+/// from are the ones served: the needs until a write changes a `case_needs` cell (other writes, a
+/// contact, move the figures but not the needs), the supply until the directory or the day moves
+/// (held weakly: a replaced one is freed).
+#[derive(Debug, Default)]
+pub struct GapCache {
+    held: Mutex<HashMap<(String, Option<CaseForm>), HeldGaps>>,
+}
+
+#[derive(Debug)]
+struct HeldGaps {
+    /// The figures' version of the `case_needs` cells ([`Figures::metric_version`]).
+    needs: Option<i64>,
+    supply: Weak<Vec<Supply>>,
+    gaps: Arc<RankedGaps>,
+}
+
+impl GapCache {
+    fn get(
+        &self,
+        key: &(String, Option<CaseForm>),
+        figures: &Figures,
+        supply: &Arc<Vec<Supply>>,
+    ) -> Option<Arc<RankedGaps>> {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let h = held.get(key)?;
+        // A Weak keeps its allocation, so a live Arc at the same address is the same one.
+        (h.needs == figures.metric_version(METRIC_CASE_NEEDS)
+            && std::ptr::eq(h.supply.as_ptr(), Arc::as_ptr(supply)))
+        .then(|| h.gaps.clone())
+    }
+
+    fn put(
+        &self,
+        key: (String, Option<CaseForm>),
+        figures: &Figures,
+        supply: &Arc<Vec<Supply>>,
+        gaps: Arc<RankedGaps>,
+    ) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.insert(
+            key,
+            HeldGaps {
+                needs: figures.metric_version(METRIC_CASE_NEEDS),
+                supply: Arc::downgrade(supply),
+                gaps,
+            },
+        );
+    }
+}
+
+/// The needs among the figures' `case_needs` cells of one case form (every form summed when `None`),
+/// summed per place, service type and population. Each value of the cells' dictionaries is read
+/// once, not once per cell; cells whose codes do not read are left out.
+pub fn needs_of(figures: &Figures, form: Option<CaseForm>) -> NeedTotals {
+    let mut totals = NeedTotals::default();
+    for cells in figures.coded_cells(METRIC_CASE_NEEDS) {
+        let dict = |d: Dim| cells.dict(d).iter().map(String::as_str);
+        let states: Vec<Option<UsState>> = dict(Dim::State)
+            .map(|v| UsState::parse_usps(v).ok())
+            .collect();
+        let services: Vec<Option<ServiceType>> = dict(Dim::Service)
+            .map(|v| ServiceType::parse(v).ok())
+            .collect();
+        let populations: Vec<Option<Population>> = dict(Dim::Population)
+            .map(|v| Population::parse(v).ok())
+            .collect();
+        let forms: Vec<bool> = dict(Dim::Form)
+            .map(|v| form.is_none_or(|f| f.code() == v))
+            .collect();
+        let counties = cells.dict(Dim::County);
+        let (state_col, county_col) = (cells.codes(Dim::State), cells.codes(Dim::County));
+        let (service_col, population_col) =
+            (cells.codes(Dim::Service), cells.codes(Dim::Population));
+        let form_col = cells.codes(Dim::Form);
+        // Cells come sorted by state and county within a form: the place changes seldom.
+        let mut last: Option<(u16, u16, u32)> = None;
+        for (i, &n) in cells.counts().iter().enumerate() {
+            let (s, c) = (state_col[i], county_col[i]);
+            let (Some(state), Some(service), Some(population), true) = (
+                states[s as usize],
+                services[service_col[i] as usize],
+                populations[population_col[i] as usize],
+                forms[form_col[i] as usize],
+            ) else {
+                continue;
+            };
+            let place = match last {
+                Some((ls, lc, place)) if (ls, lc) == (s, c) => place,
+                _ => {
+                    let county = counties[c as usize].as_str();
+                    let place = totals.place(state, (!county.is_empty()).then_some(county));
+                    last = Some((s, c, place));
+                    place
+                }
+            };
+            totals.add(place, service, population, n);
+        }
+    }
+    totals
 }
 
 /// One `case_needs` cell (state, county, service, population and form codes, and its count) as a need,

@@ -424,6 +424,10 @@ async fn roles_without_insights_are_refused_and_bad_filters_are_named() {
         ("form=both", "form"),
         ("state=ZZ", "state"),
         ("colour=red", "colour"),
+        ("limit=ten", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=100001", "limit"),
+        ("limit=5&limit=6", "limit"),
     ] {
         let res = app
             .api(
@@ -441,6 +445,9 @@ async fn roles_without_insights_are_refused_and_bad_filters_are_named() {
     for path in [
         "/insights/gaps?population=martians",
         "/insights/gaps.csv?service=shelterz",
+        // `limit` is the API's alone: the page and its CSV, which hold every gap, refuse it.
+        "/insights/gaps?limit=5",
+        "/insights/gaps.csv?limit=5",
     ] {
         let res = app.get(path, Some(&b)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
@@ -495,4 +502,83 @@ async fn needs_an_advocate_records_on_the_case_page_count_in_the_gap_analysis() 
         .collect();
     assert_eq!(services, ["emergency_shelter", "labor_rights"], "{v}");
     assert_eq!(v["gaps"][0]["resources"], 0);
+}
+
+#[tokio::test]
+async fn the_json_holds_the_first_limit_gaps_in_rank_order_and_says_how_many_there_are() {
+    let app = TestApp::new().await;
+    let analyst = app.user(Role::Analyst).await;
+    seed(&app).await;
+    let (token, _) = app.token_for(&analyst).await;
+    let ask = |query: &'static str| {
+        let (app, token) = (&app, &token);
+        async move {
+            let res = app
+                .api(
+                    Method::GET,
+                    &format!("/api/v1/insights/gaps{query}"),
+                    token,
+                    None,
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK, "{query}");
+            json(res).await
+        }
+    };
+    let key = |g: &serde_json::Value| {
+        (
+            g["state"].as_str().unwrap().to_owned(),
+            g["county"].as_str().map(str::to_owned),
+            g["service"].as_str().unwrap().to_owned(),
+            g["population"].as_str().unwrap().to_owned(),
+        )
+    };
+
+    // Every gap by default (fewer than 1,000 here), and the total counts them.
+    let all = ask("").await;
+    let every = all["gaps"].as_array().unwrap();
+    assert_eq!(all["limit"], 1000);
+    assert_eq!(all["total"].as_u64(), Some(every.len() as u64));
+    assert!(every.len() > 3, "{all}");
+
+    // A limit keeps the first gaps of the same ranking, the total all of them, the map the same.
+    let two = ask("?limit=2").await;
+    assert_eq!(two["limit"], 2);
+    assert_eq!(two["total"], all["total"]);
+    let firsts: Vec<_> = two["gaps"].as_array().unwrap().iter().map(key).collect();
+    let want: Vec<_> = every.iter().take(2).map(key).collect();
+    assert_eq!(firsts, want);
+    assert_eq!(
+        (&two["map_service"], &two["map_population"]),
+        (&all["map_service"], &all["map_population"])
+    );
+    let none = ask("?limit=0&state=TX").await;
+    assert!(none["gaps"].as_array().unwrap().is_empty());
+    let texas = every.iter().filter(|g| g["state"] == "TX").count();
+    assert_eq!(none["total"].as_u64(), Some(texas as u64));
+
+    // Filters and limit together: Texas's gaps, the first one of them.
+    let one = ask("?state=TX&limit=1").await;
+    let first_texas = every.iter().find(|g| g["state"] == "TX").map(key);
+    let got: Vec<_> = one["gaps"].as_array().unwrap().iter().map(key).collect();
+    assert_eq!(got, first_texas.into_iter().collect::<Vec<_>>());
+
+    // A new case is counted: the figures moved, and the gaps are ranked again.
+    case(
+        &app,
+        "NV",
+        "labor",
+        r#"{"needs":["emergency_shelter"]}"#,
+        "man",
+    )
+    .await;
+    // (Once the figures have caught up with the write: a question may be answered from the
+    // previous ones for a moment.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while ask("?state=NV").await["total"] == 0 {
+        assert!(std::time::Instant::now() < deadline, "never counted");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let after = ask("").await;
+    assert!(after["total"].as_u64() > all["total"].as_u64(), "{after}");
 }
