@@ -2,8 +2,12 @@
 figures before the write (`stale`), and how long the figures take to catch up (counted until a
 question says it is current and counts the new contact); then, the figures current, how long the whole
 gap analysis (GET /api/v1/insights/gaps) takes (a contact changes no need: its gaps stay ranked).
+Then NEED_WRITES (default 0) writes that do change needs: one case is opened (a man in Texas) and its
+recorded needs changed over the API that many times, each followed at once by a gap question: how long it
+takes, whether it was answered from the ranking before the write (`stale`), and how long until the gaps
+are ranked again.
 
-Usage: after_write.py ADDR ANALYST_TOKEN ADVOCATE_TOKEN CONTACT.json WRITES
+Usage: after_write.py ADDR ANALYST_TOKEN ADVOCATE_TOKEN CONTACT.json WRITES [NEED_WRITES]
 """
 import http.client
 import json
@@ -13,6 +17,7 @@ import time
 
 def main():
     addr, analyst, advocate, body_file, writes = sys.argv[1:6]
+    need_writes = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     host, port = addr.split(":")
     conn = http.client.HTTPConnection(host, int(port))
     body = open(body_file, "rb").read()
@@ -46,6 +51,35 @@ def main():
         ask("/api/v1/insights/gaps")
         gap_ms.append((time.perf_counter() - asked) * 1000)
 
+    # Writes that change needs: a case whose recorded needs alternate.
+    need_ms, need_current_ms, need_stale = [], [], 0
+    if need_writes:
+        contact = json.loads(body)
+        contact["open_case"] = True
+        contact["parties"] = [{"role": "potential_victim", "gender": "man", "age": 34}]
+        conn.request("POST", "/api/v1/contacts", body=json.dumps(contact),
+                     headers={"Authorization": f"Bearer {advocate}", "Content-Type": "application/json"})
+        res = conn.getresponse()
+        made = json.loads(res.read())
+        assert res.status == 201, made
+        case_id = made["case_id"]
+        choices = [["emergency_shelter"], ["emergency_shelter", "legal_services"], ["legal_services"]]
+        for i in range(need_writes):
+            details = {"locations": [{"state": "TX"}], "needs": choices[i % len(choices)]}
+            conn.request("PATCH", f"/api/v1/cases/{case_id}", body=json.dumps({"details": details}),
+                         headers={"Authorization": f"Bearer {advocate}", "Content-Type": "application/json"})
+            res = conn.getresponse()
+            out = res.read()
+            assert res.status == 200, out
+            wrote = time.perf_counter()
+            answer = ask("/api/v1/insights/gaps?limit=100")
+            need_ms.append((time.perf_counter() - wrote) * 1000)
+            need_stale += answer["stale"]
+            while answer["stale"]:
+                time.sleep(0.001)
+                answer = ask("/api/v1/insights/gaps?limit=100")
+            need_current_ms.append((time.perf_counter() - wrote) * 1000)
+
     def pct(xs, p):
         xs = sorted(xs)
         return round(xs[min(len(xs) - 1, int(p / 100 * len(xs)))], 2)
@@ -58,6 +92,15 @@ def main():
         "every_write_counted": True,
         "gap_question_once_current_ms": {"p50": pct(gap_ms, 50), "p99": pct(gap_ms, 99), "max": round(max(gap_ms), 2)},
     }))
+    if need_ms:
+        print(json.dumps({
+            "need_writes": len(need_ms),
+            "gap_question_after_need_write_ms": {"p50": pct(need_ms, 50), "p99": pct(need_ms, 99),
+                                                 "max": round(max(need_ms), 2)},
+            "answered_stale": need_stale,
+            "gaps_current_after_ms": {"p50": pct(need_current_ms, 50), "p99": pct(need_current_ms, 99),
+                                      "max": round(max(need_current_ms), 2)},
+        }))
 
 
 main()

@@ -80,7 +80,7 @@ for run in $(seq "$RUNS"); do
   done
 done
 # Writes while the dashboard is in use: the question right after each write, and when the figures count it.
-"$PY" bench/insights/after_write.py "127.0.0.1:$port" "$token" "$advocate" bench/intake/contact.json "${WRITES:-200}"
+"$PY" bench/insights/after_write.py "127.0.0.1:$port" "$token" "$advocate" bench/intake/contact.json "${WRITES:-200}" "${NEED_WRITES:-100}"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 "$PY" bench/insights/duckdb_bench.py "$work/data" "$work/questions.txt" "$RUNS"
 "$PY" bench/insights/duckdb_gaps.py "$work/data" "$work/gap_questions.txt" "$RUNS"

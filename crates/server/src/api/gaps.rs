@@ -4,7 +4,7 @@
 
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
-use crate::pages::gaps::{GapFilters, mapped, ranked};
+use crate::pages::gaps::{GapFilters, Ranked, mapped, ranked};
 use crate::pages::insights::bad_filter;
 use crate::state::AppState;
 use axum::Json;
@@ -37,6 +37,9 @@ pub struct GapReport {
     limit: usize,
     /// How many gaps pass the filters (`gaps` holds the first `limit` of them).
     total: usize,
+    /// Whether the ranking answered is from before the latest writes or directory change: ranking
+    /// again is under way (a question waits for it at most 5 ms).
+    stale: bool,
     /// Where the residents per state (2020 Census) and per county (Census Vintage 2019 estimates)
     /// come from.
     population_source: &'static str,
@@ -91,7 +94,10 @@ pub async fn gaps(
 ) -> AppResult<Json<GapReport>> {
     let (limit, rest) = split_limit(raw.as_deref())?;
     let filters = GapFilters::parse(Some(&rest))?;
-    let ranked = ranked(&state, &p, filters.form).await?;
+    let Ranked {
+        gaps: ranked,
+        stale,
+    } = ranked(&state, &p, filters.form).await?;
     let selection = filters.selection(limit);
     let (gaps, total) = ranked.select(&selection);
     // The map's, as on the page: of the largest state gap however many gaps are shown.
@@ -101,6 +107,7 @@ pub async fn gaps(
         filters,
         limit,
         total,
+        stale,
         population_source: STATE_AND_COUNTY_POPULATION_SOURCE,
         map_service: service.code().to_owned(),
         map_population: population.code().to_owned(),

@@ -154,18 +154,22 @@ pub async fn analyse(
 ) -> Result<Vec<Gap>, AppError> {
     Ok(ranked(state, p, f.form)
         .await?
+        .gaps
         .select(&f.selection(usize::MAX))
         .0)
 }
 
-/// The caller's hotline's gaps of one case form (every form when `None`), ranked: from the gap cache
-/// while the figures and the supply it was ranked from are the ones served, else ranked again (on a
-/// blocking thread) and kept.
+/// The caller's hotline's gaps of one case form (every form when `None`), ranked. From the gap cache
+/// while the needs and the supply it was ranked from are the ones served. When a write or the
+/// directory moved them, they are ranked again on a blocking thread (one ranking at a time per hotline
+/// and form) and the question waits for that at most [`GapCache::FRESH_WAIT`]; past it, the ranking
+/// held answers, marked stale (ranking a national hotline's gaps takes about 90 ms: see
+/// BENCHMARKS.md). Only the first question about a hotline and form waits for a whole ranking.
 pub async fn ranked(
     state: &AppState,
     p: &Principal,
     form: Option<CaseForm>,
-) -> Result<Arc<RankedGaps>, AppError> {
+) -> Result<Ranked, AppError> {
     let served = state
         .dashboard
         .figures(&state.store, &p.user.hotline_id)
@@ -173,18 +177,68 @@ pub async fn ranked(
     let loaded = crate::api::directory::loaded(state, p).await?;
     let supply = loaded.supply(crate::directory::today());
     let key = (p.user.hotline_id.clone(), form);
-    if let Some(held) = state.gaps.get(&key, &served.figures, &supply) {
-        return Ok(held);
+    let (held, kick) = state.gaps.get(&key, &served.figures, &supply);
+    if let Some(gaps) = held.as_ref().filter(|_| !kick.stale) {
+        return Ok(Ranked {
+            gaps: gaps.clone(),
+            stale: false,
+        });
     }
-    let (figures, counted) = (served.figures.clone(), supply.clone());
-    let ranked = tokio::task::spawn_blocking(move || needs_of(&figures, form).rank(&counted))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("ranking the gaps: {e}")))?;
-    let ranked = Arc::new(ranked);
-    state
-        .gaps
-        .put(key, &served.figures, &supply, ranked.clone());
-    Ok(ranked)
+    let (cache, figures, counted) = (state.gaps.clone(), served.figures.clone(), supply.clone());
+    let work = kick.start.then(|| {
+        tokio::spawn(async move {
+            let (f, c) = (figures.clone(), counted.clone());
+            let done = tokio::task::spawn_blocking(move || needs_of(&f, form).rank(&c)).await;
+            match done {
+                Ok(ranked) => {
+                    let ranked = Arc::new(ranked);
+                    cache.put(key, &figures, &counted, ranked.clone());
+                    Some(ranked)
+                }
+                Err(e) => {
+                    cache.ranking_failed(&key);
+                    tracing::warn!(error = %e, "gaps not ranked");
+                    None
+                }
+            }
+        })
+    });
+    let Some(held) = held else {
+        // Nothing to serve yet: the first question waits for the ranking; one asked while another's
+        // first ranking runs ranks for itself rather than wait on it.
+        let ranked = match work {
+            Some(w) => w.await.ok().flatten(),
+            None => {
+                let (f, c) = (served.figures.clone(), supply.clone());
+                tokio::task::spawn_blocking(move || needs_of(&f, form).rank(&c))
+                    .await
+                    .ok()
+                    .map(Arc::new)
+            }
+        };
+        return ranked
+            .map(|gaps| Ranked { gaps, stale: false })
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the gaps could not be ranked")));
+    };
+    if let Some(w) = work
+        && let Ok(Ok(Some(gaps))) = tokio::time::timeout(GapCache::FRESH_WAIT, w).await
+    {
+        return Ok(Ranked { gaps, stale: false });
+    }
+    Ok(Ranked {
+        gaps: held,
+        stale: true,
+    })
+}
+
+/// Ranked gaps as served, and whether they are from before the latest needs or supply (a ranking is
+/// under way).
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    /// The ranking.
+    pub gaps: Arc<RankedGaps>,
+    /// Whether it predates what the figures and the directory say now.
+    pub stale: bool,
 }
 
 /// Each hotline's ranked gaps per case form, kept while the needs and the supply they were ranked
@@ -196,27 +250,53 @@ pub struct GapCache {
     held: Mutex<HashMap<(String, Option<CaseForm>), HeldGaps>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct HeldGaps {
     /// The figures' version of the `case_needs` cells ([`Figures::metric_version`]).
     needs: Option<i64>,
     supply: Weak<Vec<Supply>>,
-    gaps: Arc<RankedGaps>,
+    /// `None` until the first ranking is done.
+    gaps: Option<Arc<RankedGaps>>,
+    /// Whether a ranking is under way.
+    ranking: bool,
+}
+
+/// What [`GapCache::get`] found besides the ranking held.
+#[derive(Debug, Clone, Copy)]
+struct Kick {
+    /// The ranking held (if any) is not of the needs and supply served.
+    stale: bool,
+    /// The caller is to rank them (no one else is).
+    start: bool,
 }
 
 impl GapCache {
+    /// How long a question waits for a ranking under way before the one held answers.
+    pub const FRESH_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+
     fn get(
         &self,
         key: &(String, Option<CaseForm>),
         figures: &Figures,
         supply: &Arc<Vec<Supply>>,
-    ) -> Option<Arc<RankedGaps>> {
-        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        let h = held.get(key)?;
+    ) -> (Option<Arc<RankedGaps>>, Kick) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let h = held.entry(key.clone()).or_default();
         // A Weak keeps its allocation, so a live Arc at the same address is the same one.
-        (h.needs == figures.metric_version(METRIC_CASE_NEEDS)
-            && std::ptr::eq(h.supply.as_ptr(), Arc::as_ptr(supply)))
-        .then(|| h.gaps.clone())
+        let current = h.gaps.is_some()
+            && h.needs == figures.metric_version(METRIC_CASE_NEEDS)
+            && std::ptr::eq(h.supply.as_ptr(), Arc::as_ptr(supply));
+        let start = !current && !h.ranking;
+        if start {
+            h.ranking = true;
+        }
+        (
+            h.gaps.clone(),
+            Kick {
+                stale: !current,
+                start,
+            },
+        )
     }
 
     fn put(
@@ -232,9 +312,18 @@ impl GapCache {
             HeldGaps {
                 needs: figures.metric_version(METRIC_CASE_NEEDS),
                 supply: Arc::downgrade(supply),
-                gaps,
+                gaps: Some(gaps),
+                ranking: false,
             },
         );
+    }
+
+    /// A ranking ended without a result: the next question starts another.
+    fn ranking_failed(&self, key: &(String, Option<CaseForm>)) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = held.get_mut(key) {
+            h.ranking = false;
+        }
     }
 }
 
@@ -532,4 +621,56 @@ pub async fn csv(
         lantern_insights::gap::csv(&ranked),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lantern_insights::cube::{Cube, DIMS};
+
+    /// Figures whose needs last changed at `version`.
+    fn figures(version: i64, cases: i64) -> Figures {
+        let base = Figures::new(Cube::new(crate::dashboard::SCHEMA), 1);
+        let mut v = [""; DIMS];
+        v[Dim::State as usize] = "TX";
+        v[Dim::Service as usize] = "emergency_shelter";
+        v[Dim::Population as usize] = "men";
+        v[Dim::Form as usize] = "labor";
+        base.updated(version, [(METRIC_CASE_NEEDS, v, cases)])
+            .unwrap()
+    }
+
+    #[test]
+    fn a_ranking_is_kept_while_its_needs_and_supply_hold_and_one_ranking_runs_at_a_time() {
+        let cache = GapCache::default();
+        let key = ("h".to_owned(), None);
+        let supply = Arc::new(Vec::new());
+        let two = figures(2, 1);
+        let (held, kick) = cache.get(&key, &two, &supply);
+        assert!(held.is_none() && kick.stale && kick.start);
+        assert!(
+            !cache.get(&key, &two, &supply).1.start,
+            "one ranking at a time"
+        );
+        let ranked = Arc::new(needs_of(&two, None).rank(&supply));
+        assert_eq!(ranked.select(&GapFilters::default().selection(10)).1, 1);
+        cache.put(key.clone(), &two, &supply, ranked.clone());
+        let (held, kick) = cache.get(&key, &two, &supply);
+        assert!(held.is_some() && !kick.stale && !kick.start);
+
+        // A write moved the needs: the ranking held is served as stale and one ranking starts.
+        let three = figures(3, 2);
+        let (held, kick) = cache.get(&key, &three, &supply);
+        assert!(held.is_some() && kick.stale && kick.start);
+        assert!(!cache.get(&key, &three, &supply).1.start);
+        cache.ranking_failed(&key);
+        assert!(
+            cache.get(&key, &three, &supply).1.start,
+            "after a failed ranking the next question starts another"
+        );
+        // The directory moved: another supply is another ranking.
+        cache.put(key.clone(), &three, &supply, ranked);
+        assert!(!cache.get(&key, &three, &supply).1.stale);
+        assert!(cache.get(&key, &three, &Arc::new(Vec::new())).1.stale);
+    }
 }
