@@ -355,7 +355,7 @@ pub async fn load(
     Ok((cases, contacts))
 }
 
-/// Refers about 30% of the loaded cases that recorded needs — one referral each, with the caller's
+/// Refers about 10% of the loaded cases that recorded needs — one referral each, with the caller's
 /// consent, sharing only the need — to a vetted service offering one of those needs in the case's
 /// state (the demo partner organisation's when it offers it, so the partner's inbox has work), and
 /// moves them on as services answer: most are accepted and some of those completed, some declined,
@@ -471,7 +471,7 @@ impl<'a> ReferralPlan<'a> {
             return Ok(None);
         };
         let details: CaseDetails = serde_json::from_str(&case.details_json)?;
-        if details.needs.is_empty() || !self.rng.random_bool(0.3) {
+        if details.needs.is_empty() || !self.rng.random_bool(0.1) {
             return Ok(None);
         }
         let Some((need, choices)) = details
