@@ -314,8 +314,10 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         if !(0.0..=100.0).contains(&args.scale) {
             anyhow::bail!("--scale: give a number from 0 to 100");
         }
-        crate::demo_data::load(&*store, &hotline_id, args.seed, args.scale).await?;
-        let n = crate::demo_data::refer(&*store, &hotline_id, &demo.partner_org, args.seed).await?;
+        let opened = crate::demo_data::load(&*store, &hotline_id, args.seed, args.scale).await?;
+        let n =
+            crate::demo_data::refer(&*store, &hotline_id, &demo.partner_org, &opened, args.seed)
+                .await?;
         tracing::info!(referrals = n, "referred the demo's cases");
     }
 
@@ -457,13 +459,14 @@ mod tests {
         use lantern_domain::codes::{CaseForm, Population, ServiceType};
         let (_tmp, store) = empty_store().await;
         let demo = ensure_demo(&*store).await.unwrap();
-        crate::demo_data::load(&*store, &demo.hotline_id, 2026, 0.1)
+        let opened = crate::demo_data::load(&*store, &demo.hotline_id, 2026, 0.1)
             .await
             .unwrap();
-        let referred = crate::demo_data::refer(&*store, &demo.hotline_id, &demo.partner_org, 2026)
-            .await
-            .unwrap();
-        assert!(referred > 100, "{referred} referrals");
+        let referred =
+            crate::demo_data::refer(&*store, &demo.hotline_id, &demo.partner_org, &opened, 2026)
+                .await
+                .unwrap();
+        assert!(referred > 30, "{referred} referrals");
         let filter = lantern_store::ReferralFilter::default();
         let referrals = store
             .list_referrals(&AuditCtx::system(None), &demo.hotline_id, &filter)

@@ -13,8 +13,8 @@ use lantern_domain::model;
 use lantern_domain::synth::{Generator, SynthItem};
 use lantern_server::intake::determination;
 use lantern_store::{
-    AuditCtx, CaseFilter, NewCase, NewContact, NewIdentifier, NewParty, NewReferral, PartnerOrg,
-    ReferralMove, Store,
+    AuditCtx, NewCase, NewContact, NewIdentifier, NewParty, NewReferral, PartnerOrg, ReferralMove,
+    Store,
 };
 use std::collections::HashMap;
 use std::time::Instant;
@@ -243,10 +243,19 @@ async fn flush(
     firsts: &mut Vec<NewContact>,
     laters: &mut Vec<Vec<NewContact>>,
     loose: &mut Vec<NewContact>,
+    opened: &mut Vec<Opened>,
 ) -> anyhow::Result<()> {
     let ids = store.import_contacts(ctx, firsts).await?;
     let mut rest: Vec<NewContact> = Vec::new();
-    for ((_, case_id), later) in ids.into_iter().zip(laters.drain(..)) {
+    for (((_, case_id), later), first) in ids.into_iter().zip(laters.drain(..)).zip(firsts.iter()) {
+        if let (Some(id), Some(case)) = (&case_id, &first.open_case) {
+            opened.push(Opened {
+                case_id: id.clone(),
+                state: case.state.clone(),
+                details_json: case.details_json.clone(),
+                opened_at_us: case.opened_at_us.unwrap_or(first.occurred_at_us),
+            });
+        }
         for mut c in later {
             c.case_id.clone_from(&case_id);
             rest.push(c);
@@ -258,14 +267,23 @@ async fn flush(
     Ok(())
 }
 
+/// A case the loader opened, as [`refer`] reads it.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    case_id: String,
+    state: Option<String>,
+    details_json: String,
+    opened_at_us: i64,
+}
+
 /// Loads `scale` years-worth of the synthetic hotline (1.0 = three years of a national hotline:
-/// about 35,000 cases and 150,000 contacts). Returns (cases, contacts).
+/// about 35,000 cases and 150,000 contacts). Returns the cases it opened, for [`refer`].
 pub async fn load(
     store: &dyn Store,
     hotline_id: &str,
     seed: u64,
     scale: f64,
-) -> anyhow::Result<(usize, usize)> {
+) -> anyhow::Result<Vec<Opened>> {
     let ctx = AuditCtx::system(Some(hotline_id.to_owned()));
     let start = Instant::now();
     let generator = Generator::new(seed, scale);
@@ -279,6 +297,7 @@ pub async fn load(
     let mut firsts: Vec<NewContact> = Vec::new();
     let mut laters: Vec<Vec<NewContact>> = Vec::new();
     let mut loose: Vec<NewContact> = Vec::new();
+    let mut opened: Vec<Opened> = Vec::new();
     for item in generator {
         match item {
             SynthItem::Case(sc) => {
@@ -343,29 +362,48 @@ pub async fn load(
             }
         }
         if firsts.len() >= 500 {
-            flush(store, &ctx, &mut firsts, &mut laters, &mut loose).await?;
+            flush(
+                store,
+                &ctx,
+                &mut firsts,
+                &mut laters,
+                &mut loose,
+                &mut opened,
+            )
+            .await?;
             eprint!("\rloading the demo hotline: {cases}/{total_cases} cases, {contacts} contacts");
         }
     }
-    flush(store, &ctx, &mut firsts, &mut laters, &mut loose).await?;
+    flush(
+        store,
+        &ctx,
+        &mut firsts,
+        &mut laters,
+        &mut loose,
+        &mut opened,
+    )
+    .await?;
     eprintln!(
         "\rloaded the demo hotline: {cases} cases, {contacts} contacts in {:.1} s",
         start.elapsed().as_secs_f64()
     );
-    Ok((cases, contacts))
+    Ok(opened)
 }
 
-/// Refers about 10% of the loaded cases that recorded needs — one referral each, with the caller's
+/// Refers about 3% of the loaded cases that recorded needs — one referral each, with the caller's
 /// consent, sharing only the need — to a vetted service offering one of those needs in the case's
-/// state (the demo partner organisation's when it offers it, so the partner's inbox has work), and
+/// state (the demo partner organisation's when it offers it, and then 30% of them, so the partner's
+/// inbox has work), and
 /// moves them on as services answer: most are accepted and some of those completed, some declined,
 /// the partner's stay sent for the partner user to answer. So the dashboard's referral outcomes and the
-/// gap analysis's referred needs have something to show. The referrals are written a few at a time, so
-/// that the store commits them in groups. Returns how many referrals it made.
+/// gap analysis's referred needs have something to show. `opened` is what [`load`] opened; the
+/// referrals are written a few at a time, so that the store commits them in groups. Returns how many
+/// referrals it made.
 pub async fn refer(
     store: &dyn Store,
     hotline_id: &str,
     partner: &PartnerOrg,
+    opened: &[Opened],
     seed: u64,
 ) -> anyhow::Result<usize> {
     use futures_util::{StreamExt as _, TryStreamExt as _};
@@ -373,21 +411,8 @@ pub async fn refer(
     let dir = lantern_store::directory_of(&store.directory_records(hotline_id).await?)?;
     let mut plan = ReferralPlan::new(&dir, partner, seed);
     let mut jobs = Vec::new();
-    let mut offset = 0;
-    loop {
-        let filter = CaseFilter {
-            limit: 500,
-            offset,
-            ..CaseFilter::default()
-        };
-        let (page, _) = store.list_cases(&ctx, hotline_id, &filter).await?;
-        if page.is_empty() {
-            break;
-        }
-        offset += page.len() as i64;
-        for case in page.into_iter().map(|c| c.case) {
-            jobs.extend(plan.referral(hotline_id, &case)?);
-        }
+    for case in opened {
+        jobs.extend(plan.referral(hotline_id, case)?);
     }
     let made = jobs.len();
     futures_util::stream::iter(jobs)
@@ -460,7 +485,7 @@ impl<'a> ReferralPlan<'a> {
     fn referral(
         &mut self,
         hotline_id: &str,
-        case: &lantern_store::Case,
+        case: &Opened,
     ) -> anyhow::Result<Option<(NewReferral, Steps)>> {
         use rand::Rng as _;
         let Some(state) = case
@@ -471,9 +496,6 @@ impl<'a> ReferralPlan<'a> {
             return Ok(None);
         };
         let details: CaseDetails = serde_json::from_str(&case.details_json)?;
-        if details.needs.is_empty() || !self.rng.random_bool(0.1) {
-            return Ok(None);
-        }
         let Some((need, choices)) = details
             .needs
             .iter()
@@ -481,7 +503,13 @@ impl<'a> ReferralPlan<'a> {
         else {
             return Ok(None);
         };
-        let offer = match choices.iter().find(|o| self.ours(&o.service_id)) {
+        let partners = choices.iter().find(|o| self.ours(&o.service_id));
+        // A case the partner could take is referred more often, so the partner's inbox has work.
+        let share = if partners.is_some() { 0.3 } else { 0.03 };
+        if !self.rng.random_bool(share) {
+            return Ok(None);
+        }
+        let offer = match partners {
             Some(o) => o,
             None => &choices[self.rng.random_range(0..choices.len())],
         };
@@ -496,7 +524,7 @@ impl<'a> ReferralPlan<'a> {
         let name = service.name.clone().unwrap_or_default();
         let new = NewReferral {
             hotline_id: hotline_id.to_owned(),
-            case_id: case.id.clone(),
+            case_id: case.case_id.clone(),
             kind: "service".into(),
             status: "sent".into(),
             service_id: Some(service.id.clone()),
