@@ -67,8 +67,10 @@ async fn case_bundles(tx: &mut Tx<'_>, hotline_id: &str, case_id: Option<&str>) 
     let (cases, victims, refs) = match case_id {
         Some(_) => (
             "SELECT id, opened_at, status, form, state, details FROM cases WHERE hotline_id = $1 AND id = $2",
+            // By the case alone (its id is unique, and the case was read in the hotline above): with the
+            // hotline in the condition SQLite picks the hotline's index and scans all its parties.
             "SELECT case_id, gender, age, age_band, nationality FROM parties \
-             WHERE case_id = $2 AND hotline_id = $1 AND role = 'potential_victim'",
+             WHERE case_id = $1 AND role = 'potential_victim'",
             "SELECT case_id, created_at, status, service_types FROM referrals WHERE hotline_id = $1 AND case_id = $2",
         ),
         None => (
@@ -88,7 +90,8 @@ async fn case_bundles(tx: &mut Tx<'_>, hotline_id: &str, case_id: Option<&str>) 
     let rows = bind(cases).fetch_all(&mut **tx).await?;
     let mut victims_of: std::collections::HashMap<String, Vec<VictimFacts>> =
         std::collections::HashMap::new();
-    for r in &bind(victims).fetch_all(&mut **tx).await? {
+    let victims = sqlx::query(victims).bind(case_id.unwrap_or(hotline_id));
+    for r in &victims.fetch_all(&mut **tx).await? {
         victims_of
             .entry(r.try_get("case_id")?)
             .or_default()
