@@ -27,7 +27,7 @@ use lantern_domain::screening;
 use lantern_domain::synth::{Generator, SynthItem};
 use lantern_store::rollups::{
     CaseFacts, Cells, ContactFacts, METRIC_CASE_NEEDS, VictimFacts, case_bundle_cells,
-    contact_cells, is_substantive, merge, month_of, need_facts,
+    contact_cells, is_substantive, merge, month_of,
 };
 use lantern_store::{
     AuditCtx, DirectoryChange, DirectoryRecord, Keyring, NewCase, NewContact, NewDetermination,
@@ -91,26 +91,15 @@ fn records(seed: u64, scale: f64) -> impl Iterator<Item = Record> {
                 .iter()
                 .find_map(|l| l.state)
                 .map(|s| s.code().to_owned());
-            let form = sc.case.form.code().to_owned();
-            let (county, needs, populations) =
-                need_facts(state.as_deref(), &form, &details_json, &victims);
-            let facts = CaseFacts {
-                // As the store opens a case with its first contact.
-                opened_at_us: first.occurred_at_us.min(now),
-                status: sc.case.status.code().to_owned(),
-                form,
+            // As the store opens a case with its first contact.
+            let facts = CaseFacts::of_stored(
+                first.occurred_at_us.min(now),
+                sc.case.status.code().to_owned(),
+                sc.case.form.code().to_owned(),
                 state,
-                typologies: sc
-                    .case
-                    .typology
-                    .iter()
-                    .map(|t| t.code().to_owned())
-                    .collect(),
-                potential_victims: victims.len() as i64,
-                county,
-                needs,
-                populations,
-            };
+                &details_json,
+                &victims,
+            );
             Some(Record::Case {
                 facts: Box::new(facts),
                 first,

@@ -350,12 +350,22 @@ pub fn need_facts(
     details_json: &str,
     victims: &[VictimFacts],
 ) -> (Option<String>, Vec<String>, Vec<String>) {
-    use lantern_domain::case::{CaseDetails, county_name};
+    match serde_json::from_str::<lantern_domain::case::CaseDetails>(details_json) {
+        Ok(details) => needs_of_details(state, form, &details, victims),
+        Err(_) => (None, Vec::new(), Vec::new()),
+    }
+}
+
+/// [`need_facts`] of details already read.
+fn needs_of_details(
+    state: Option<&str>,
+    form: &str,
+    details: &lantern_domain::case::CaseDetails,
+    victims: &[VictimFacts],
+) -> (Option<String>, Vec<String>, Vec<String>) {
+    use lantern_domain::case::county_name;
     use lantern_domain::codes::{AgeBand, CaseForm, Gender};
     use lantern_domain::population::{Victim, populations_of};
-    let Ok(details) = serde_json::from_str::<CaseDetails>(details_json) else {
-        return (None, Vec::new(), Vec::new());
-    };
     let county = state.and_then(|state| {
         details
             .locations
@@ -392,6 +402,40 @@ pub fn need_facts(
         Err(_) => Vec::new(),
     };
     (county, needs, populations)
+}
+
+impl CaseFacts {
+    /// A case's facts from its stored columns and its potential victims, its coded details read once
+    /// (details that do not read as [`lantern_domain::case::CaseDetails`] still give their typologies,
+    /// as [`typologies_of`] reads them, and no needs).
+    pub fn of_stored(
+        opened_at_us: i64,
+        status: String,
+        form: String,
+        state: Option<String>,
+        details_json: &str,
+        victims: &[VictimFacts],
+    ) -> CaseFacts {
+        let (typologies, (county, needs, populations)) =
+            match serde_json::from_str::<lantern_domain::case::CaseDetails>(details_json) {
+                Ok(d) => (
+                    d.typology.iter().map(|t| t.code().to_owned()).collect(),
+                    needs_of_details(state.as_deref(), &form, &d, victims),
+                ),
+                Err(_) => (typologies_of(details_json), (None, Vec::new(), Vec::new())),
+            };
+        CaseFacts {
+            opened_at_us,
+            status,
+            form,
+            state,
+            typologies,
+            potential_victims: victims.len() as i64,
+            county,
+            needs,
+            populations,
+        }
+    }
 }
 
 /// Which cells to read.

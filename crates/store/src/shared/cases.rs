@@ -438,20 +438,15 @@ async fn insert_contact(
                 nationality: p.nationality.clone(),
             })
             .collect();
-        let (county, needs, populations) =
-            need_facts(case.state.as_deref(), &case.form, &case.details_json, &victims);
         opened_cells = Some(case_bundle_cells(
-            &CaseFacts {
-                opened_at_us: case.opened_at_us,
-                status: case.status.clone(),
-                form: case.form.clone(),
-                state: case.state.clone(),
-                typologies: typologies_of(&case.details_json),
-                potential_victims: victims.len() as i64,
-                county,
-                needs,
-                populations,
-            },
+            &CaseFacts::of_stored(
+                case.opened_at_us,
+                case.status.clone(),
+                case.form.clone(),
+                case.state.clone(),
+                &case.details_json,
+                &victims,
+            ),
             &[],
         ));
         case_id = Some(case.id);

@@ -122,21 +122,15 @@ async fn case_bundles(tx: &mut Tx<'_>, hotline_id: &str, case_id: Option<&str>) 
     for r in &rows {
         let id: String = r.try_get("id")?;
         let details: String = r.try_get("details")?;
-        let state: Option<String> = r.try_get("state")?;
-        let form: String = r.try_get("form")?;
         let victims = victims_of.remove(&id).unwrap_or_default();
-        let (county, needs, populations) = need_facts(state.as_deref(), &form, &details, &victims);
-        let facts = CaseFacts {
-            opened_at_us: r.try_get("opened_at")?,
-            status: r.try_get("status")?,
-            form,
-            state,
-            typologies: typologies_of(&details),
-            potential_victims: victims.len() as i64,
-            county,
-            needs,
-            populations,
-        };
+        let facts = CaseFacts::of_stored(
+            r.try_get("opened_at")?,
+            r.try_get("status")?,
+            r.try_get("form")?,
+            r.try_get("state")?,
+            &details,
+            &victims,
+        );
         let referrals = by_case.remove(&id).unwrap_or_default();
         merge(&mut cells, case_bundle_cells(&facts, &referrals));
     }
